@@ -1,0 +1,202 @@
+"""The ``zordon`` command: run a server, submit and follow jobs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from zordon import __version__
+from zordon.cli.watch import watch_job
+from zordon.client import ClientError, RenderServerProxy
+from zordon.config import DEFAULT_PORT, Config
+
+console = Console(stderr=True)
+DEFAULT_SERVER = f"http://127.0.0.1:{DEFAULT_PORT}"
+
+server_option = click.option(
+    "--server",
+    envvar="ZORDON_SERVER",
+    default=DEFAULT_SERVER,
+    show_default=True,
+    help="URL of the Zordon server to talk to (or set ZORDON_SERVER).",
+)
+
+
+def _proxy(server: str) -> RenderServerProxy:
+    return RenderServerProxy(server, farm_token=os.environ.get("ZORDON_FARM_TOKEN", ""))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="zordon")
+def cli() -> None:
+    """Zordon: a render farm for the machines you have."""
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on [default: 0.0.0.0].")
+@click.option("--port", "port_number", type=int, help=f"[default: {DEFAULT_PORT}]")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path))
+@click.option("--peer", "peers", multiple=True, help="Peer URL (repeatable).")
+@click.option("--max-concurrent-jobs", type=int, help="Jobs run at once [1].")
+@click.option("--no-discovery", is_flag=True, help="Do not use Zeroconf.")
+@click.option("--log-level", help="DEBUG, INFO, WARNING ... [INFO]")
+def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
+    """Run a render server on this machine."""
+    from zordon.server.serve import run_server
+
+    if no_discovery:
+        flags["discovery"] = False
+    flags["peers"] = list(flags["peers"])
+    try:
+        config = Config.load(flags, config_file=config_file)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from exc
+    run_server(config)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--frames", help="Frame range such as 1-100, or one frame.")
+@click.option("--engine", help="Renderer (default: chosen by the file's type).")
+@click.option("--arg", "args", multiple=True, help="Engine argument key=value.")
+@click.option("--name", help="Job name (default: the file name).")
+@click.option("--split", is_flag=True, help="Split the frames across the farm.")
+@click.option("--watch", is_flag=True, help="Show progress until the job ends.")
+@server_option
+def submit(
+    file: Path,
+    frames: str | None,
+    engine: str | None,
+    args: tuple[str, ...],
+    name: str | None,
+    split: bool,
+    watch: bool,
+    server: str,
+) -> None:
+    """Send FILE to a server as a new job."""
+    spec: dict[str, Any] = {"name": name or file.name, "args": _parse_args(args)}
+    if engine:
+        spec["renderer"] = engine
+    if frames:
+        spec["start_frame"], spec["end_frame"] = _parse_frames(frames)
+    if split:
+        spec["enable_split_jobs"] = True
+    proxy = _proxy(server)
+    job = _call(lambda: proxy.create_job(spec, file))
+    console.print(
+        f"job [bold]{job['id']}[/]: {job['renderer']}, "
+        f"frames {job['start_frame']}-{job['end_frame']}"
+    )
+    print(job["id"])
+    if watch:
+        final = _call(lambda: watch_job(proxy, job["id"], console))
+        if final["status"] != "completed":
+            raise click.ClickException(f"job {final['status']}: {final['error']}")
+
+
+@cli.command()
+@server_option
+def jobs(server: str) -> None:
+    """List the server's jobs."""
+    table = Table("id", "name", "renderer", "status", "frames", "progress", "error")
+    for job in _call(lambda: _proxy(server).get_jobs()):
+        table.add_row(
+            job["id"],
+            job["name"],
+            job["renderer"],
+            job["status"],
+            f"{job['start_frame']}-{job['end_frame']}",
+            f"{job['progress']:.0%}",
+            (job["error"] or "")[:60],
+        )
+    Console().print(table)
+
+
+@cli.command()
+@click.argument("job_id")
+@click.option("--all", "everything", is_flag=True, help="One zip of every file.")
+@click.option("--filename", help="Download only this file.")
+@click.option("--dest", type=click.Path(path_type=Path), default=Path("."))
+@server_option
+def download(
+    job_id: str, everything: bool, filename: str | None, dest: Path, server: str
+) -> None:
+    """Download a job's output files into DEST."""
+    proxy = _proxy(server)
+    if everything:
+        target = dest / f"{job_id}.zip"
+        _call(lambda: proxy.download_all_job_files(job_id, target))
+        console.print(f"saved {target}")
+        return
+    names = [filename] if filename else _call(lambda: proxy.get_job_files(job_id))
+    for item in names:
+        path = _call(lambda item=item: proxy.download_job_file(job_id, item, dest))
+        console.print(f"saved {path}")
+
+
+@cli.command()
+@click.argument("job_id")
+@server_option
+def cancel(job_id: str, server: str) -> None:
+    """Cancel a job; its engine processes stop."""
+    job = _call(lambda: _proxy(server).cancel_job(job_id))
+    console.print(f"job {job_id}: {job['status']}")
+
+
+@cli.command()
+@click.argument("job_id")
+@server_option
+def delete(job_id: str, server: str) -> None:
+    """Delete a job and the files Zordon made for it."""
+    _call(lambda: _proxy(server).delete_job(job_id))
+    console.print(f"job {job_id}: deleted")
+
+
+@cli.command()
+@server_option
+def engines(server: str) -> None:
+    """List the engines the server has."""
+    table = Table("engine", "version", "path")
+    for name, info in _call(lambda: _proxy(server).get_engines()).items():
+        table.add_row(name, info["version"] or "?", info["path"] or "")
+    Console().print(table)
+
+
+def _parse_frames(text: str) -> tuple[int, int]:
+    try:
+        start, _, end = text.partition("-")
+        return int(start), int(end or start)
+    except ValueError as exc:
+        raise click.BadParameter("use START-END, such as 1-100") from exc
+
+
+def _parse_args(pairs: tuple[str, ...]) -> dict[str, str]:
+    args = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r}: use key=value")
+        args[key.strip()] = value.strip()
+    return args
+
+
+def _call(fn: Any) -> Any:
+    try:
+        return fn()
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def main() -> None:
+    cli(prog_name="zordon")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""``--watch``: a progress bar per machine until the job ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from zordon.client import RenderServerProxy
+
+FINISHED = ("completed", "cancelled", "error")
+
+
+def watch_job(
+    proxy: RenderServerProxy, job_id: str, console: Console
+) -> dict[str, Any]:
+    """Follow a job through long-polls; returns its final JSON."""
+    token = None
+    bars: dict[str, TaskID] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        while True:
+            job = proxy.get_job(job_id)
+            _draw(progress, bars, job)
+            if job["status"] in FINISHED:
+                break
+            result = proxy.long_poll(token)
+            token = result["token"] if result else token
+    _report(job, console)
+    return job
+
+
+def _draw(progress: Progress, bars: dict[str, TaskID], job: dict[str, Any]) -> None:
+    rows = [("this job", job)]
+    rows += [(child.get("server", "peer"), child) for child in job.get("children", [])]
+    for label, row in rows:
+        if label not in bars:
+            bars[label] = progress.add_task(label, total=1.0, status="")
+        progress.update(
+            bars[label], completed=row.get("progress", 0.0), status=row.get("status")
+        )
+
+
+def _report(job: dict[str, Any], console: Console) -> None:
+    if job["status"] == "completed":
+        console.print(
+            f"[green]job {job['id']} completed[/]; files in {job['output_dir']}"
+        )
+        console.print(f"download them with: zordon download {job['id']} --all")
+    else:
+        console.print(f"[red]job {job['id']} {job['status']}[/]: {job['error']}")

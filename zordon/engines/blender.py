@@ -1,0 +1,248 @@
+"""Blender: renders a frame range of a .blend into an image sequence."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from zordon.engines.base import (
+    ERROR_LINE,
+    Engine,
+    ProjectInfo,
+    RenderTask,
+    Step,
+    Tracker,
+    bool_arg,
+    choice_arg,
+    int_arg,
+    reject_unknown,
+)
+from zordon.engines.blend_file import read_scene_facts
+from zordon.engines.ffmpeg import FFmpegEngine
+from zordon.errors import EngineError, InvalidRequest
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("PNG", "JPEG", "OPEN_EXR")
+NAME_PATTERN = re.compile(r"^[^\x00-\x1f]{1,63}$")
+FRAME_DIGITS = 4
+
+# Runs inside Blender after the file loads, with values we checked and quoted.
+# It turns denoising off on builds without OpenImageDenoise (Debian's), where
+# a scene that asks for it would otherwise fail every frame.
+SETTINGS_SCRIPT = """\
+import bpy, _cycles
+scene = bpy.context.scene
+settings = {settings!r}
+if settings.get("camera"):
+    camera = bpy.data.objects.get(settings["camera"])
+    if camera is None or camera.type != "CAMERA":
+        raise SystemExit("Error: no camera named %r in this file" % settings["camera"])
+    scene.camera = camera
+if "resolution_percentage" in settings:
+    scene.render.resolution_percentage = settings["resolution_percentage"]
+if "samples" in settings:
+    scene.cycles.samples = settings["samples"]
+    scene.eevee.taa_render_samples = settings["samples"]
+if not _cycles.with_openimagedenoise and scene.cycles.use_denoising:
+    scene.cycles.use_denoising = False
+    print("Zordon: this Blender has no OpenImageDenoise; denoising turned off")
+"""
+
+
+class BlenderEngine(Engine):
+    name = "blender"
+    program = "blender"
+    extensions = (".blend",)
+    version_pattern = re.compile(r"Blender (?P<version>\d+\.\d+(?:\.\d+)?)")
+
+    def __init__(self, path: str | None = None, ffmpeg: FFmpegEngine | None = None):
+        super().__init__(path)
+        self.ffmpeg = ffmpeg or FFmpegEngine()
+
+    def version_argv(self) -> list[str]:
+        return ["--factory-startup", "-b", "--version"]
+
+    def accepted_args(self) -> dict[str, str]:
+        return {
+            "scene": "name of the scene to render (default: the file's first)",
+            "camera": "name of the camera object to render through",
+            "resolution_percentage": "1-1000, scales the file's resolution",
+            "samples": "1-100000 render samples (Cycles and EEVEE)",
+            "format": "image format: " + ", ".join(FORMATS),
+            "threads": "0-1024 render threads (0: all cores)",
+            "encode_video": "true to join the frames into an H.264 video",
+        }
+
+    def validate_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        reject_unknown(self.name, args, self.accepted_args())
+        clean: dict[str, Any] = {}
+        for key in ("scene", "camera"):
+            if key in args:
+                clean[key] = _name_arg(key, args[key])
+        if "resolution_percentage" in args:
+            value = args["resolution_percentage"]
+            clean["resolution_percentage"] = int_arg(
+                "resolution_percentage", value, 1, 1000
+            )
+        if "samples" in args:
+            clean["samples"] = int_arg("samples", args["samples"], 1, 100_000)
+        if "format" in args:
+            clean["format"] = choice_arg("format", args["format"], FORMATS)
+        if "threads" in args:
+            clean["threads"] = int_arg("threads", args["threads"], 0, 1024)
+        if "encode_video" in args:
+            clean["encode_video"] = bool_arg("encode_video", args["encode_video"])
+        return clean
+
+    def probe(self, input_path: Path, scene: str | None = None) -> ProjectInfo:
+        try:
+            facts = read_scene_facts(input_path, scene)
+        except ValueError as exc:
+            logger.info("%s: no scene facts: %s", input_path.name, exc)
+            return ProjectInfo(facts={"error": str(exc)})
+        return ProjectInfo(
+            start_frame=facts["start_frame"],
+            end_frame=facts["end_frame"],
+            frame_step=facts["frame_step"],
+            fps=facts["fps"],
+            facts=facts,
+        )
+
+    def plan(self, task: RenderTask) -> list[Step]:
+        args = task.args
+        facts = self.probe(task.input_path, args.get("scene")).facts
+        image_format = args.get("format")
+        if image_format is None and (facts.get("output_is_movie") or "error" in facts):
+            image_format = "PNG"
+
+        steps = [Step("render", self._render_argv(task, image_format), _Tracker(task))]
+        if args.get("encode_video"):
+            fps = facts.get("fps") or 24
+            steps.append(self._encode_step(task, fps))
+            steps[0].weight = 0.9
+            steps[1].weight = 0.1
+        return steps
+
+    def frame_pattern(self, task: RenderTask) -> str:
+        """Where frames go: the input's stem, an underscore, the frame number."""
+        stem = task.input_path.stem
+        return str(task.output_dir / f"{stem}_{'#' * FRAME_DIGITS}")
+
+    def _render_argv(self, task: RenderTask, image_format: str | None) -> list[str]:
+        argv = [self.require_path(), "-b", "-Y", str(task.input_path)]
+        if "scene" in task.args:
+            argv += ["-S", task.args["scene"]]
+        settings = {
+            k: task.args[k]
+            for k in ("camera", "resolution_percentage", "samples")
+            if k in task.args
+        }
+        argv += ["--python-expr", SETTINGS_SCRIPT.format(settings=settings)]
+        argv += ["-o", self.frame_pattern(task)]
+        if image_format:
+            argv += ["-F", image_format]
+        argv += ["-x", "1"]
+        if "threads" in task.args:
+            argv += ["-t", str(task.args["threads"])]
+        argv += ["-s", str(task.start_frame), "-e", str(task.end_frame)]
+        argv += ["-j", str(task.frame_step), "-a"]
+        return argv
+
+    def _encode_step(self, task: RenderTask, fps: float) -> Step:
+        stem = task.input_path.stem
+        frames = task.output_dir / f"{stem}_*.*"
+        video = task.output_dir / f"{stem}.mp4"
+        argv = [
+            self.ffmpeg.require_path(),
+            *("-hide_banner", "-nostdin", "-y", "-framerate", str(fps)),
+            *("-pattern_type", "glob", "-i", str(frames)),
+            *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18"),
+            *("-progress", "pipe:1", "-nostats", str(video)),
+        ]
+        total = len(task.frames)
+        return Step("encode", argv, _EncodeTracker(task, total))
+
+
+def _name_arg(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+        raise InvalidRequest(f"{key} must be a name of 1-63 printable characters")
+    return value
+
+
+class _Tracker(Tracker):
+    """Follows ``Fra:``, ``Sample a/b`` and ``Saved:`` lines of a render."""
+
+    FRAME = re.compile(r"^Fra:(?P<frame>-?\d+) ")
+    SAMPLE = re.compile(
+        r"\| (?:Sample (?P<done>\d+)/(?P<total>\d+)"
+        r"|Rendering (?P<edone>\d+) / (?P<etotal>\d+) samples)$"
+    )
+    SAVED = re.compile(r"^Saved: '(?P<path>.+)'")
+
+    def __init__(self, task: RenderTask) -> None:
+        super().__init__(task)
+        self.total = max(len(task.frames), 1)
+        self.saved: list[str] = []
+
+    def feed(self, line: str) -> bool:
+        if line.startswith("Saved:"):
+            match = self.SAVED.match(line)
+            if match:
+                self.saved.append(match.group("path"))
+            self.frames_done += 1
+            return self._set(self.frames_done / self.total)
+        if line.startswith("Fra:"):
+            sample = self.SAMPLE.search(line)
+            if sample:
+                done = int(sample.group("done") or sample.group("edone"))
+                total = int(sample.group("total") or sample.group("etotal"))
+                within = done / total if total else 0.0
+                return self._set((self.frames_done + within) / self.total)
+            return False
+        error = ERROR_LINE.match(line)
+        if error:
+            self.errors.append(error.group("reason").strip())
+        return False
+
+    def _set(self, fraction: float) -> bool:
+        fraction = min(fraction, 1.0)
+        changed = fraction > self.fraction
+        self.fraction = max(self.fraction, fraction)
+        return changed
+
+    def finish(self, returncode: int) -> None:
+        expected = len(self.task.frames)
+        if self.frames_done >= expected and returncode == 0:
+            return
+        if self.errors:
+            raise EngineError(self.errors[-1])
+        if returncode != 0:
+            raise EngineError(f"Blender exited with code {returncode}")
+        raise EngineError(f"Blender saved {self.frames_done} of {expected} frames")
+
+
+class _EncodeTracker(Tracker):
+    FRAME = re.compile(r"^frame=(?P<frame>\d+)$")
+
+    def __init__(self, task: RenderTask, total_frames: int) -> None:
+        super().__init__(task)
+        self.total = max(total_frames, 1)
+
+    def feed(self, line: str) -> bool:
+        match = self.FRAME.match(line)
+        if match:
+            self.fraction = min(int(match.group("frame")) / self.total, 1.0)
+            return True
+        error = ERROR_LINE.match(line)
+        if error:
+            self.errors.append(error.group("reason"))
+        return False
+
+    def finish(self, returncode: int) -> None:
+        if returncode != 0:
+            reason = self.errors[-1] if self.errors else f"exit code {returncode}"
+            raise EngineError(f"encoding the frames failed: {reason}")

@@ -1,0 +1,55 @@
+"""Zordon's exceptions, one shallow tree.
+
+    ZordonError
+    ├── InvalidRequest       the caller sent something we refuse (HTTP 400)
+    │   └── JobNotFoundError no job with that id (HTTP 400, as the API reference says)
+    ├── NotFound             a file or thumbnail that is not there (HTTP 404)
+    ├── Unauthorized         a change without the farm token (HTTP 401)
+    ├── EngineUnavailable    the engine is not installed on this server (HTTP 503)
+    └── EngineError          an engine ran and failed; the job ends in error
+
+The server turns each class into its HTTP status; the client raises its own
+tree (``zordon.client``) so callers never see ``requests`` exceptions.
+"""
+
+
+class ZordonError(Exception):
+    """Base of every error Zordon raises on purpose."""
+
+    http_status = 500
+
+
+class InvalidRequest(ZordonError):
+    """The request is malformed or asks for something we refuse."""
+
+    http_status = 400
+
+
+class JobNotFoundError(InvalidRequest):
+    """No job with that id."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id {job_id!r}")
+        self.job_id = job_id
+
+
+class NotFound(ZordonError):
+    """A file that is not there, or that a request may not reach."""
+
+    http_status = 404
+
+
+class Unauthorized(ZordonError):
+    """A request that changes something came without the farm token."""
+
+    http_status = 401
+
+
+class EngineUnavailable(ZordonError):
+    """The engine is not installed on this server."""
+
+    http_status = 503
+
+
+class EngineError(ZordonError):
+    """An engine process failed; the message is the engine's own reason."""

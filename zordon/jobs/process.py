@@ -1,0 +1,59 @@
+"""Engine processes: started in their own session, killed as a whole tree."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+
+logger = logging.getLogger(__name__)
+
+TERMINATE_GRACE_S = 1.0
+
+
+def start(argv: Sequence[str], cwd: Path) -> subprocess.Popen[str]:
+    """Start ``argv`` with stdout and stderr merged into one text pipe."""
+    return subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        bufsize=1,
+        start_new_session=True,
+    )
+
+
+def kill_tree(proc: subprocess.Popen[str], grace_s: float = TERMINATE_GRACE_S) -> None:
+    """Stop a process and everything it started: TERM, then KILL after ``grace_s``."""
+    try:
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+    except psutil.NoSuchProcess:
+        return
+    _signal_group(proc.pid, signal.SIGTERM)
+    for member in family:
+        _send(member, signal.SIGTERM)
+    _, alive = psutil.wait_procs(family, timeout=grace_s)
+    for member in alive:
+        logger.warning("pid %s ignored SIGTERM, killing it", member.pid)
+        _send(member, signal.SIGKILL)
+    _signal_group(proc.pid, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=grace_s)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _send(member: psutil.Process, sig: signal.Signals) -> None:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        member.send_signal(sig)

@@ -1,0 +1,247 @@
+"""What a server does with jobs: take them in, cancel them, delete them.
+
+The API routes and the cluster code call this; it keeps the store, the
+runner and the job folders in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from werkzeug.utils import secure_filename
+
+from zordon.engines import Engine, EngineRegistry
+from zordon.errors import InvalidRequest
+from zordon.jobs.model import Job, new_job_id
+from zordon.jobs.runner import Runner
+from zordon.jobs.status import JobStatus
+from zordon.jobs.store import JobStore
+
+logger = logging.getLogger(__name__)
+
+JOB_FIELDS = {
+    "name",
+    "renderer",
+    "engine",
+    "engine_version",
+    "start_frame",
+    "end_frame",
+    "frame_step",
+    "args",
+    "enable_split_jobs",
+    "child_jobs",
+    "local_path",
+    "parent",
+}
+MAX_FRAME = 1_048_574  # Blender's MAXFRAME
+
+
+@dataclass
+class Upload:
+    """A file that came with the request: its name and a stream of its bytes."""
+
+    filename: str
+    stream: BinaryIO
+
+
+class JobQueue:
+    """The jobs of one server: intake, cancel, delete, history."""
+
+    def __init__(self, store: JobStore, runner: Runner, jobs_dir: Path) -> None:
+        self.store = store
+        self.runner = runner
+        self.engines: EngineRegistry = runner.engines
+        self.jobs_dir = jobs_dir
+
+    def submit(
+        self,
+        specs: list[Mapping[str, Any]],
+        upload: Upload | None = None,
+        local_allowed: bool = False,
+    ) -> list[Job]:
+        """Check every spec, then create all the jobs, or none."""
+        if not specs:
+            raise InvalidRequest("the request holds no job")
+        staged = self._stage(upload) if upload is not None else None
+        try:
+            planned = [self._plan(spec, staged, local_allowed) for spec in specs]
+            for job, owned_input in planned:
+                if owned_input:
+                    _place(staged, Path(job.input_path))
+        except BaseException:
+            for job, _ in locals().get("planned", []):
+                shutil.rmtree(job.folder, ignore_errors=True)
+            raise
+        finally:
+            if staged is not None:
+                shutil.rmtree(staged.parent, ignore_errors=True)
+        jobs = [self.store.add(job) for job, _ in planned]
+        self.runner.wake()
+        return jobs
+
+    def _stage(self, upload: Upload) -> Path:
+        """Save an upload once, outside any job folder, to probe and copy it."""
+        name = _upload_name(upload)
+        folder = self.jobs_dir / ".incoming" / new_job_id()
+        folder.mkdir(parents=True)
+        path = folder / name
+        with open(path, "wb") as out:
+            shutil.copyfileobj(upload.stream, out, length=1 << 20)
+        if path.stat().st_size == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise InvalidRequest("the uploaded file is empty")
+        return path
+
+    def _plan(
+        self, spec: Mapping[str, Any], staged: Path | None, local_allowed: bool
+    ) -> tuple[Job, bool]:
+        """Build one job from its spec; True when its input is the upload."""
+        if not isinstance(spec, Mapping):
+            raise InvalidRequest("each job must be a JSON object")
+        unknown = sorted(set(spec) - JOB_FIELDS)
+        if unknown:
+            raise InvalidRequest(f"unknown job field(s): {', '.join(unknown)}")
+
+        source = _local_source(spec, local_allowed) or staged
+        if source is None:
+            raise InvalidRequest("send the input as a file field, or give local_path")
+        engine = self._engine_for(spec, source.name)
+        args = spec.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise InvalidRequest("args must be a JSON object")
+        args = engine.validate_args(args)
+        info = engine.probe(source)
+
+        job_id = new_job_id()
+        folder = self.jobs_dir / job_id
+        owned = source == staged
+        job = Job(
+            id=job_id,
+            name=str(spec.get("name") or source.name)[:200],
+            renderer=engine.name,
+            engine_version=engine.version,
+            input_path=str(folder / "input" / source.name if owned else source),
+            output_path=str(folder / "output"),
+            args=args,
+            facts=info.facts,
+            enable_split_jobs=_flag(spec.get("enable_split_jobs", False)),
+            parent=spec.get("parent"),
+            children=[],
+            status=JobStatus.NOT_STARTED.value,
+            progress=0.0,
+            frames_done=0,
+            error="",
+        )
+        job.start_frame, job.end_frame, job.frame_step = _frames(spec, info)
+        return job, owned
+
+    def _engine_for(self, spec: Mapping[str, Any], filename: str) -> Engine:
+        name = spec.get("renderer") or spec.get("engine")
+        if name:
+            return self.engines.get(str(name))
+        engine = self.engines.for_filename(filename)
+        if engine is None:
+            raise InvalidRequest(f"no engine renders {filename!r}; name a renderer")
+        return engine
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        if job.job_status.finished:
+            return job
+        self.runner.cancel(job_id)
+        return self.store.set_status(job_id, JobStatus.CANCELLED)
+
+    def delete(self, job_id: str) -> None:
+        """Stop the job, forget it, and remove the folder Zordon made for it."""
+        job = self.store.get(job_id)
+        if not job.job_status.finished:
+            self.cancel(job_id)
+        self.store.delete(job_id)
+        self._remove_folder(job)
+
+    def clear_history(self) -> int:
+        jobs = self.store.clear_history()
+        for job in jobs:
+            self._remove_folder(job)
+        return len(jobs)
+
+    def _remove_folder(self, job: Job) -> None:
+        folder = job.folder.resolve()
+        if folder.parent != self.jobs_dir.resolve():
+            logger.warning(
+                "job %s: folder %s is not ours, left in place", job.id, folder
+            )
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+        logger.info("job %s: deleted with its folder", job.id)
+
+
+def _local_source(spec: Mapping[str, Any], local_allowed: bool) -> Path | None:
+    local = spec.get("local_path")
+    if not local:
+        return None
+    if not local_allowed:
+        raise InvalidRequest("local_path is accepted only from this machine")
+    path = Path(str(local)).expanduser()
+    if not path.is_file():
+        raise InvalidRequest(f"local_path {local!r} is not a file")
+    if path.stat().st_size == 0:
+        raise InvalidRequest(f"local_path {local!r} is empty")
+    return path.resolve()
+
+
+def _place(staged: Path | None, target: Path) -> None:
+    assert staged is not None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.hardlink_to(staged)
+    except OSError:
+        shutil.copyfile(staged, target)
+
+
+def _upload_name(upload: Upload) -> str:
+    name = secure_filename(upload.filename or "")
+    if not name:
+        raise InvalidRequest("the uploaded file has no usable name")
+    return name
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _frames(spec: Mapping[str, Any], info: Any) -> tuple[int, int, int]:
+    """start, end and step: from the request, else from the file, else 1."""
+    start = _frame_number(spec, "start_frame", getattr(info, "start_frame", None))
+    end = _frame_number(spec, "end_frame", getattr(info, "end_frame", None))
+    step = _frame_number(spec, "frame_step", getattr(info, "frame_step", None))
+    start = 1 if start is None else start
+    end = start if end is None else end
+    step = step or 1
+    if start > end:
+        raise InvalidRequest(f"start_frame {start} is after end_frame {end}")
+    if step < 1:
+        raise InvalidRequest("frame_step must be 1 or more")
+    return start, end, step
+
+
+def _frame_number(spec: Mapping[str, Any], key: str, default: int | None) -> int | None:
+    value = spec.get(key)
+    if value is None:
+        return default
+    if isinstance(value, (bool, float)):
+        raise InvalidRequest(f"{key} must be an integer, not {value!r}")
+    try:
+        number = int(str(value).strip())
+    except ValueError as exc:
+        raise InvalidRequest(f"{key} must be an integer, not {value!r}") from exc
+    if abs(number) > MAX_FRAME:
+        raise InvalidRequest(f"{key} must be between -{MAX_FRAME} and {MAX_FRAME}")
+    return number

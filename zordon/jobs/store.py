@@ -1,0 +1,197 @@
+"""Jobs in a SQLite file, and a token that changes whenever any job does.
+
+Long-polls wait on :meth:`JobStore.wait_for_change`, so every write here wakes
+them at once. Rows come back detached: callers read them freely and change
+them only through the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from zordon.errors import InvalidRequest, JobNotFoundError
+from zordon.jobs.model import Base, Job, utcnow
+from zordon.jobs.status import FINISHED, JobStatus
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class JobStore:
+    """Every job this server holds, in ``db_path``."""
+
+    def __init__(self, db_path: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._engine = create_engine(
+            f"sqlite:///{db_path}", connect_args={"check_same_thread": False}
+        )
+        event.listen(self._engine, "connect", _tune_sqlite)
+        Base.metadata.create_all(self._engine)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._boot = uuid.uuid4().hex[:8]
+        self._version = 0
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def token(self) -> str:
+        """Changes whenever any job changes; differs after every restart."""
+        return f"{self._boot}-{self._version}"
+
+    def wait_for_change(self, token: str | None, timeout_s: float) -> bool:
+        """Block until the token differs from ``token``; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while self.token == token:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._lock, self._sessions.begin() as session:
+            yield session
+        with self._changed:
+            self._version += 1
+            self._changed.notify_all()
+
+    def add(self, job: Job) -> Job:
+        job.created_at = job.created_at or utcnow()
+        with self._write() as session:
+            session.add(job)
+        logger.info(
+            "job %s: added (%s, frames %s-%s)",
+            job.id,
+            job.renderer,
+            job.start_frame,
+            job.end_frame,
+        )
+        return job
+
+    def get(self, job_id: str) -> Job:
+        with self._sessions() as session:
+            job = session.get(Job, job_id)
+        if job is None:
+            raise JobNotFoundError(job_id)
+        return job
+
+    def list(self, status: JobStatus | None = None) -> list[Job]:
+        query = select(Job).order_by(Job.created_at)
+        if status is not None:
+            query = query.where(Job.status == status.value)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def update(self, job_id: str, **fields: Any) -> Job:
+        """Set plain fields (progress, children, ...) on one job."""
+        with self._write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise JobNotFoundError(job_id)
+            for key, value in fields.items():
+                setattr(job, key, value)
+        return job
+
+    def set_status(self, job_id: str, status: JobStatus, error: str = "") -> Job:
+        """Move a job to ``status``; refuses moves out of a finished state."""
+        with self._write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise JobNotFoundError(job_id)
+            current = job.job_status
+            if current != status and not current.can_become(status):
+                raise InvalidRequest(
+                    f"job {job_id} is {current}, it cannot become {status}"
+                )
+            _stamp(job, status, error)
+        logger.info(
+            "job %s: %s -> %s%s",
+            job_id,
+            current,
+            status,
+            f" ({error})" if error else "",
+        )
+        return job
+
+    def claim_next(self) -> Job | None:
+        """Mark the oldest job waiting to run as scheduled and return it."""
+        query = (
+            select(Job)
+            .where(Job.status == JobStatus.NOT_STARTED.value)
+            .order_by(Job.created_at)
+            .limit(1)
+        )
+        with self._lock:
+            with self._sessions() as session:
+                job = session.scalars(query).first()
+            if job is None:
+                return None
+            return self.set_status(job.id, JobStatus.SCHEDULED)
+
+    def delete(self, job_id: str) -> None:
+        with self._write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise JobNotFoundError(job_id)
+            session.delete(job)
+
+    def clear_history(self) -> list[Job]:
+        """Remove finished jobs from the store; returns them for clean-up."""
+        done = [s.value for s in FINISHED]
+        with self._write() as session:
+            jobs = list(session.scalars(select(Job).where(Job.status.in_(done))))
+            for job in jobs:
+                session.delete(job)
+        return jobs
+
+    def requeue_interrupted(self) -> list[Job]:
+        """Put jobs that were running when the server stopped back in the queue."""
+        interrupted = [JobStatus.SCHEDULED.value, JobStatus.RUNNING.value]
+        with self._write() as session:
+            query = select(Job).where(Job.status.in_(interrupted))
+            jobs = list(session.scalars(query))
+            for job in jobs:
+                job.status = JobStatus.NOT_STARTED.value
+                job.progress = 0.0
+                job.frames_done = 0
+                job.started_at = None
+        for job in jobs:
+            logger.warning("job %s: was running at shutdown, queued again", job.id)
+        return jobs
+
+
+def _stamp(job: Job, status: JobStatus, error: str) -> None:
+    job.status = status.value
+    if status == JobStatus.RUNNING and job.started_at is None:
+        job.started_at = utcnow()
+    if status.finished:
+        job.finished_at = utcnow()
+    if status == JobStatus.COMPLETED:
+        job.progress = 1.0
+        job.frames_done = job.total_frames
+    if error:
+        job.error = error
+
+
+def _tune_sqlite(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()

@@ -1,0 +1,85 @@
+"""Engine routes: which engines this server has and what they accept."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from zordon.engines import Engine
+from zordon.errors import EngineUnavailable, InvalidRequest
+from zordon.server.app import services
+
+blueprint = Blueprint("engines", __name__)
+
+HELP_TIMEOUT_S = 15
+
+
+def _describe(engine: Engine) -> dict[str, Any]:
+    data = engine.describe()
+    if request.args.get("response_type", "standard") == "full":
+        data["args"] = engine.accepted_args()
+        data["system"] = {"cpu_count": os.cpu_count(), "hostname": socket.gethostname()}
+    return data
+
+
+@blueprint.get("/engines")
+def engines() -> Any:
+    installed = services().engines.installed()
+    return {engine.name: _describe(engine) for engine in installed}
+
+
+@blueprint.get("/engines/names")
+def engine_names() -> Any:
+    return jsonify([engine.name for engine in services().engines.installed()])
+
+
+@blueprint.get("/engines/for_filename")
+def engine_for_filename() -> Response:
+    filename = request.args.get("filename", "")
+    if not filename:
+        raise InvalidRequest("give ?filename=NAME")
+    engine = services().engines.for_filename(os.path.basename(filename))
+    if engine is None:
+        raise InvalidRequest(f"no engine renders {filename!r}")
+    return Response(engine.name, mimetype="text/plain")
+
+
+@blueprint.get("/engines/<engine_name>")
+def engine(engine_name: str) -> Any:
+    return _describe(services().engines.get(engine_name))
+
+
+@blueprint.get("/engines/<engine_name>/availability")
+def availability(engine_name: str) -> Any:
+    engine = services().engines.get(engine_name)
+    return {
+        "engine": engine.name,
+        "available": engine.path is not None,
+        "versions": [engine.version] if engine.version else [],
+        "cpu_count": os.cpu_count(),
+        "hostname": socket.gethostname(),
+    }
+
+
+@blueprint.get("/engines/<engine_name>/args")
+def engine_args(engine_name: str) -> Any:
+    return services().engines.get(engine_name).accepted_args()
+
+
+@blueprint.get("/engines/<engine_name>/help")
+def engine_help(engine_name: str) -> Response:
+    engine = services().engines.get(engine_name)
+    if engine.path is None:
+        raise EngineUnavailable(f"{engine.name} is not installed on this server")
+    done = subprocess.run(
+        [engine.path, "-h"],
+        capture_output=True,
+        text=True,
+        timeout=HELP_TIMEOUT_S,
+        check=False,
+    )
+    return Response(done.stdout or done.stderr, mimetype="text/plain")

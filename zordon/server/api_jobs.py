@@ -1,0 +1,174 @@
+"""Job routes: list, long-poll, add, inspect, download, cancel, delete."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, request, send_file
+
+from zordon.errors import InvalidRequest, NotFound
+from zordon.jobs import outputs
+from zordon.jobs.queue import Upload
+from zordon.jobs.status import string_to_status
+from zordon.server.app import services
+
+blueprint = Blueprint("jobs", __name__)
+
+TRUE_WORDS = ("1", "true", "yes", "on", "y")
+
+
+def _truthy(name: str) -> bool:
+    return request.args.get(name, "").strip().lower() in TRUE_WORDS
+
+
+def _job_list() -> dict[str, Any]:
+    store = services().store
+    token = store.token
+    return {"jobs": [job.to_dict() for job in store.list()], "token": token}
+
+
+@blueprint.get("/jobs")
+def list_jobs() -> Any:
+    return _job_list()
+
+
+@blueprint.get("/jobs/long_poll")
+def long_poll() -> Any:
+    svc = services()
+    token = request.args.get("token")
+    if svc.store.wait_for_change(token, svc.config.long_poll_timeout_s):
+        return _job_list()
+    return Response(status=204)
+
+
+@blueprint.get("/jobs/status/<status_val>")
+def jobs_with_status(status_val: str) -> Any:
+    status = string_to_status(status_val)
+    jobs = services().store.list(status)
+    if not jobs:
+        raise InvalidRequest(f"no jobs are {status}")
+    return jsonify([job.to_dict() for job in jobs])
+
+
+@blueprint.get("/jobs/<job_id>")
+def get_job(job_id: str) -> Any:
+    return services().store.get(job_id).to_dict()
+
+
+@blueprint.get("/jobs/<job_id>/logs")
+def job_logs(job_id: str) -> Response:
+    job = services().store.get(job_id)
+    text = ""
+    with contextlib.suppress(FileNotFoundError):
+        text = job.log_path.read_text(encoding="utf-8", errors="replace")
+    return Response(text, mimetype="text/plain")
+
+
+@blueprint.get("/jobs/<job_id>/files")
+def job_files(job_id: str) -> Any:
+    job = services().store.get(job_id)
+    return jsonify([path.name for path in outputs.list_files(job)])
+
+
+@blueprint.get("/jobs/<job_id>/download")
+def download(job_id: str) -> Response:
+    job = services().store.get(job_id)
+    path = outputs.find_file(job, request.args.get("filename"))
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@blueprint.get("/jobs/<job_id>/download_all")
+def download_all(job_id: str) -> Response:
+    svc = services()
+    job = svc.store.get(job_id)
+    archive = outputs.zip_all(job, svc.config.data_dir / "tmp")
+    response = send_file(
+        archive, as_attachment=True, download_name=f"{job.name}-{job.id}.zip"
+    )
+    response.call_on_close(lambda: archive.unlink(missing_ok=True))
+    return response
+
+
+@blueprint.get("/jobs/<job_id>/thumbnail")
+def thumbnail(job_id: str) -> Response:
+    from zordon import previews
+
+    job = services().store.get(job_id)
+    big = request.args.get("size", "").lower() == "big"
+    if _truthy("video_ok"):
+        video = previews.video_preview(job)
+        if video is not None:
+            return send_file(video, mimetype="video/mp4")
+    image = previews.thumbnail(job, big=big)
+    if image is None:
+        raise NotFound(f"job {job.id} has no preview yet")
+    return send_file(image, mimetype="image/jpeg")
+
+
+@blueprint.post("/add_job")
+def add_job() -> Any:
+    specs, upload = _read_job_request()
+    single = isinstance(specs, dict)
+    jobs = services().queue.submit(
+        [specs] if single else specs, upload, local_allowed=_from_loopback()
+    )
+    if single:
+        return jobs[0].to_dict()
+    return jsonify([job.to_dict() for job in jobs])
+
+
+def _read_job_request() -> tuple[Any, Upload | None]:
+    """The job spec(s) from a JSON body or a multipart ``json`` field."""
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("json", "")
+        file = request.files.get("file")
+        upload = Upload(file.filename or "", file.stream) if file else None
+    else:
+        raw = request.get_data(as_text=True)
+        upload = None
+    if not raw.strip():
+        raise InvalidRequest("the request has no job: send JSON, or a 'json' field")
+    try:
+        specs = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"the job is not valid JSON: {exc}") from exc
+    if not isinstance(specs, dict | list):
+        raise InvalidRequest("the job must be a JSON object or a list of them")
+    return specs, upload
+
+
+def _from_loopback() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _require_confirm() -> None:
+    if not _truthy("confirm"):
+        raise InvalidRequest("add ?confirm=true to do this")
+
+
+@blueprint.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str) -> Any:
+    _require_confirm()
+    job = services().queue.cancel(job_id)
+    if _truthy("redirect"):
+        return redirect("/")
+    return job.to_dict()
+
+
+@blueprint.post("/jobs/<job_id>/delete")
+def delete(job_id: str) -> Any:
+    _require_confirm()
+    services().queue.delete(job_id)
+    return {"deleted": job_id}
+
+
+@blueprint.post("/_debug/clear_history")
+def clear_history() -> Any:
+    removed = services().queue.clear_history()
+    return {"success": True, "removed": removed}

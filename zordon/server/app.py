@@ -1,0 +1,99 @@
+"""The Flask app factory: one app per config, with its store and runner."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from zordon import API_VERSION
+from zordon.config import Config
+from zordon.engines import EngineRegistry
+from zordon.errors import InvalidRequest, ZordonError
+from zordon.jobs.queue import JobQueue
+from zordon.jobs.runner import Runner
+from zordon.jobs.store import JobStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Services:
+    """What the routes reach through ``current_app``."""
+
+    config: Config
+    store: JobStore
+    engines: EngineRegistry
+    runner: Runner
+    queue: JobQueue
+    extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.store.close()
+
+
+def build_services(config: Config) -> Services:
+    """Open the store, requeue interrupted jobs, and start the runner."""
+    config.jobs_dir.mkdir(parents=True, exist_ok=True)
+    store = JobStore(config.db_path)
+    store.requeue_interrupted()
+    engines = EngineRegistry(config)
+    runner = Runner(store, engines, workers=config.max_concurrent_jobs)
+    queue = JobQueue(store, runner, config.jobs_dir)
+    return Services(config, store, engines, runner, queue)
+
+
+def create_app(config: Config, services: Services | None = None) -> Flask:
+    """Build the app; the runner starts here unless ``services`` is given."""
+    if services is None:
+        services = build_services(config)
+        services.runner.start()
+    app = Flask("zordon.server")
+    app.extensions["zordon"] = services
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from zordon.server import api_engines, api_jobs, api_status
+
+    for module in (api_jobs, api_status, api_engines):
+        app.register_blueprint(module.blueprint, url_prefix="/api")
+    app.before_request(_check_api_version)
+    app.register_error_handler(ZordonError, _zordon_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def services() -> Services:
+    """The services of the app handling this request."""
+    return current_app.extensions["zordon"]
+
+
+def _check_api_version() -> None:
+    sent = request.headers.get("X-API-Version")
+    if sent is not None and sent.strip() != API_VERSION:
+        raise InvalidRequest(
+            f"this server speaks API {API_VERSION}, the client sent {sent!r}"
+        )
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def _zordon_error(exc: ZordonError) -> Response:
+    if exc.http_status >= 500:
+        logger.warning("%s %s: %s", request.method, request.path, exc)
+    return _text(str(exc), exc.http_status)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    return _text(exc.description or exc.name, exc.code or 500)
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    logger.error("%s %s failed", request.method, request.path)
+    return _text(f"internal server error ({type(exc).__name__})", 500)

@@ -1,0 +1,83 @@
+"""Runs a server process: logging, the app, and waitress in front of it."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import signal
+import sys
+from types import FrameType
+
+import waitress.server
+
+from zordon import __version__
+from zordon.config import Config
+from zordon.server.app import Services, build_services, create_app
+
+logger = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE_BYTES = 10 * 1024 * 1024
+
+
+def setup_logging(config: Config) -> None:
+    """Log to stderr and to ``logs/server.log`` in the data folder."""
+    config.log_path.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.handlers.RotatingFileHandler(
+        config.log_path, maxBytes=LOG_FILE_BYTES, backupCount=3, encoding="utf-8"
+    )
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), file_handler]
+    formatter = logging.Formatter(LOG_FORMAT)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(config.log_level.upper())
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def run_server(config: Config) -> None:
+    """Serve until SIGINT or SIGTERM, then stop engines and close the store."""
+    setup_logging(config)
+    services = build_services(config)
+    app = create_app(config, services)
+    server = waitress.server.create_server(
+        app,
+        host=config.host,
+        port=config.port_number,
+        threads=config.server_threads,
+        ident="zordon",
+    )
+    config.port_number = server.effective_port  # type: ignore[union-attr]
+    _stop_on_signals(server, services)
+    services.runner.start()
+    _start_cluster(config, services)
+    logger.info(
+        "zordon %s listening on http://%s:%s, data in %s",
+        __version__,
+        config.host,
+        config.port_number,
+        config.data_dir,
+    )
+    try:
+        server.run()
+    finally:
+        logger.info("shutting down")
+        services.close()
+
+
+def _start_cluster(config: Config, services: Services) -> None:
+    """Hook for peer discovery; the cluster package fills it in."""
+    starter = services.extras.get("start_cluster")
+    if starter is not None:
+        starter(config, services)
+
+
+def _stop_on_signals(server: object, services: Services) -> None:
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %s received", signal.Signals(signum).name)
+        server.close()  # type: ignore[attr-defined]
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
