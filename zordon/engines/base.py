@@ -36,6 +36,7 @@ class RenderTask:
     end_frame: int
     frame_step: int = 1
     args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    facts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def frames(self) -> range:
@@ -144,8 +145,10 @@ class Engine(ABC):
         """Return the arguments normalised, or raise :class:`InvalidRequest`."""
 
     @abstractmethod
-    def probe(self, input_path: Path) -> ProjectInfo:
-        """Read facts from the input file; never starts a slow process."""
+    def probe(
+        self, input_path: Path, args: Mapping[str, Any] | None = None
+    ) -> ProjectInfo:
+        """Read facts from the input file (for the job's ``args``), quickly."""
 
     @abstractmethod
     def plan(self, task: RenderTask) -> list[Step]:

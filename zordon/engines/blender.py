@@ -98,9 +98,11 @@ class BlenderEngine(Engine):
             clean["encode_video"] = bool_arg("encode_video", args["encode_video"])
         return clean
 
-    def probe(self, input_path: Path, scene: str | None = None) -> ProjectInfo:
+    def probe(
+        self, input_path: Path, args: Mapping[str, Any] | None = None
+    ) -> ProjectInfo:
         try:
-            facts = read_scene_facts(input_path, scene)
+            facts = read_scene_facts(input_path, (args or {}).get("scene"))
         except ValueError as exc:
             logger.info("%s: no scene facts: %s", input_path.name, exc)
             return ProjectInfo(facts={"error": str(exc)})
@@ -114,7 +116,7 @@ class BlenderEngine(Engine):
 
     def plan(self, task: RenderTask) -> list[Step]:
         args = task.args
-        facts = self.probe(task.input_path, args.get("scene")).facts
+        facts = task.facts or self.probe(task.input_path, args).facts
         image_format = args.get("format")
         if image_format is None and (facts.get("output_is_movie") or "error" in facts):
             image_format = "PNG"

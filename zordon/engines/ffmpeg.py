@@ -122,7 +122,9 @@ class FFmpegEngine(Engine):
         clean["container"] = container
         return clean
 
-    def probe(self, input_path: Path) -> ProjectInfo:
+    def probe(
+        self, input_path: Path, args: Mapping[str, Any] | None = None
+    ) -> ProjectInfo:
         """Duration, frame rate and frame count, from ffprobe.
 
         Raises :class:`InvalidRequest` for inputs that point at other files
@@ -161,7 +163,7 @@ class FFmpegEngine(Engine):
         return _facts_from_probe(json.loads(done.stdout))
 
     def plan(self, task: RenderTask) -> list[Step]:
-        facts = self.probe(task.input_path).facts
+        facts = task.facts or self.probe(task.input_path).facts
         if "error" in facts:
             raise EngineError(f"cannot read {task.input_path.name}: {facts['error']}")
         argv = [self.require_path(), "-hide_banner", "-nostdin", "-y"]

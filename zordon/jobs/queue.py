@@ -115,7 +115,7 @@ class JobQueue:
         if not isinstance(args, Mapping):
             raise InvalidRequest("args must be a JSON object")
         args = engine.validate_args(args)
-        info = engine.probe(source)
+        info = engine.probe(source, args)
 
         job_id = new_job_id()
         folder = self.jobs_dir / job_id

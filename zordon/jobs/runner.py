@@ -121,6 +121,7 @@ class Runner:
             end_frame=job.end_frame,
             frame_step=job.frame_step,
             args=job.args,
+            facts=job.facts,
         )
         return engine.plan(task)
 
