@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from zordon import API_VERSION
+from zordon.jobs.blobs import manifest_of
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +240,37 @@ class RenderServerProxy:
                 files={"file": (Path(file_path).name, fh)},
                 timeout_s=TRANSFER_TIMEOUT_S,
             )
+
+    def create_job_from_tree(
+        self,
+        job: Mapping[str, Any],
+        root: Path,
+        main_file: str,
+        files: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Add a job whose input is the tree under ``root``, sending only new files.
+
+        ``files`` maps relative paths to SHA-256 digests (read from ``root`` when
+        not given); the server renders ``main_file`` from the laid-out tree.
+        """
+        files = dict(files) if files is not None else manifest_of(root)
+        self.send_files(root, files)
+        return self._json(
+            "POST", "/add_job", json={**job, "files": files, "main_file": main_file}
+        )
+
+    def send_files(self, root: Path, files: Mapping[str, str]) -> list[str]:
+        """Upload the files the server lacks; returns the digests sent."""
+        wanted = self._json(
+            "POST", "/cache/missing", json={"sha256": sorted(set(files.values()))}
+        )["missing"]
+        by_digest = {digest: rel for rel, digest in files.items()}
+        for digest in wanted:
+            with open(Path(root) / by_digest[digest], "rb") as fh:
+                self.request(
+                    "PUT", f"/cache/{digest}", data=fh, timeout_s=TRANSFER_TIMEOUT_S
+                )
+        return wanted
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         return self._json("POST", f"/jobs/{job_id}/cancel", params={"confirm": 1})

@@ -40,6 +40,11 @@ class Config:
     ffmpeg_path: str = ""
     log_level: str = "INFO"
 
+    def __post_init__(self) -> None:
+        # Engines run inside job folders, so a relative data folder would
+        # point somewhere else for them.
+        self.data_dir = Path(self.data_dir).expanduser().absolute()
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "zordon.sqlite"

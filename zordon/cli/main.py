@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ from rich.table import Table
 from zordon import __version__
 from zordon.cli.watch import watch_job
 from zordon.client import ClientError, RenderServerProxy
+from zordon.cluster.packing import Pack, pack_input
 from zordon.config import DEFAULT_PORT, Config
+from zordon.errors import InvalidRequest
+from zordon.jobs.blobs import sha256_file
 
 console = Console(stderr=True)
 DEFAULT_SERVER = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -89,7 +93,13 @@ def submit(
     if split:
         spec["enable_split_jobs"] = True
     proxy = _proxy(server)
-    job = _call(lambda: proxy.create_job(spec, file))
+    with tempfile.TemporaryDirectory(prefix="zordon-pack-") as folder:
+        bundle = _pack(file, Path(folder))
+        job = _call(
+            lambda: proxy.create_job_from_tree(
+                spec, bundle.root, bundle.main_file, bundle.files
+            )
+        )
     console.print(
         f"job [bold]{job['id']}[/]: {job['renderer']}, "
         f"frames {job['start_frame']}-{job['end_frame']}"
@@ -167,6 +177,18 @@ def engines(server: str) -> None:
     for name, info in _call(lambda: _proxy(server).get_engines()).items():
         table.add_row(name, info["version"] or "?", info["path"] or "")
     Console().print(table)
+
+
+def _pack(file: Path, folder: Path) -> Pack:
+    """The file with what it needs; a file that cannot be packed goes alone."""
+    try:
+        bundle = pack_input(file.resolve(), folder)
+    except InvalidRequest as exc:
+        console.print(f"[yellow]warning:[/] {exc}; sending the file alone")
+        return Pack(file.parent, file.name, {file.name: sha256_file(file)})
+    for missing in bundle.missing:
+        console.print(f"[yellow]warning:[/] dependency missing: {missing}")
+    return bundle
 
 
 def _parse_frames(text: str) -> tuple[int, int]:

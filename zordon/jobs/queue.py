@@ -10,13 +10,14 @@ import logging
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from werkzeug.utils import secure_filename
 
 from zordon.engines import Engine, EngineRegistry
 from zordon.errors import InvalidRequest
+from zordon.jobs.blobs import BlobStore, check_manifest, safe_relpath
 from zordon.jobs.model import Job, new_job_id
 from zordon.jobs.runner import Runner
 from zordon.jobs.status import JobStatus
@@ -37,6 +38,8 @@ JOB_FIELDS = {
     "child_jobs",
     "local_path",
     "parent",
+    "files",
+    "main_file",
 }
 MAX_FRAME = 1_048_574  # Blender's MAXFRAME
 
@@ -52,11 +55,16 @@ class Upload:
 class JobQueue:
     """The jobs of one server: intake, cancel, delete, history."""
 
-    def __init__(self, store: JobStore, runner: Runner, jobs_dir: Path) -> None:
+    def __init__(
+        self, store: JobStore, runner: Runner, jobs_dir: Path, blobs: BlobStore
+    ) -> None:
         self.store = store
         self.runner = runner
         self.engines: EngineRegistry = runner.engines
         self.jobs_dir = jobs_dir
+        self.blobs = blobs
+        # Set by the cluster when it can take split jobs; until then they run here.
+        self.split_jobs = False
 
     def submit(
         self,
@@ -68,13 +76,14 @@ class JobQueue:
         if not specs:
             raise InvalidRequest("the request holds no job")
         staged = self._stage(upload) if upload is not None else None
+        planned: list[tuple[Job, _Input]] = []
         try:
-            planned = [self._plan(spec, staged, local_allowed) for spec in specs]
-            for job, owned_input in planned:
-                if owned_input:
-                    _place(staged, Path(job.input_path))
+            for spec in specs:
+                planned.append(self._plan(spec, staged, local_allowed))
+            for job, source in planned:
+                source.place(job.folder / "input", self.blobs)
         except BaseException:
-            for job, _ in locals().get("planned", []):
+            for job, _ in planned:
                 shutil.rmtree(job.folder, ignore_errors=True)
             raise
         finally:
@@ -99,38 +108,35 @@ class JobQueue:
 
     def _plan(
         self, spec: Mapping[str, Any], staged: Path | None, local_allowed: bool
-    ) -> tuple[Job, bool]:
-        """Build one job from its spec; True when its input is the upload."""
+    ) -> tuple[Job, _Input]:
+        """Build one job from its spec, and say where its input comes from."""
         if not isinstance(spec, Mapping):
             raise InvalidRequest("each job must be a JSON object")
         unknown = sorted(set(spec) - JOB_FIELDS)
         if unknown:
             raise InvalidRequest(f"unknown job field(s): {', '.join(unknown)}")
 
-        source = _local_source(spec, local_allowed) or staged
-        if source is None:
-            raise InvalidRequest("send the input as a file field, or give local_path")
+        source = self._input(spec, staged, local_allowed)
         engine = self._engine_for(spec, source.name)
         args = spec.get("args") or {}
         if not isinstance(args, Mapping):
             raise InvalidRequest("args must be a JSON object")
         args = engine.validate_args(args)
-        info = engine.probe(source, args)
+        info = engine.probe(source.probe_path, args)
 
         job_id = new_job_id()
         folder = self.jobs_dir / job_id
-        owned = source == staged
         job = Job(
             id=job_id,
-            name=str(spec.get("name") or source.name)[:200],
+            name=str(spec.get("name") or PurePosixPath(source.name).name)[:200],
             renderer=engine.name,
             engine_version=engine.version,
-            input_path=str(folder / "input" / source.name if owned else source),
+            input_path=str(source.input_path(folder / "input")),
             output_path=str(folder / "output"),
             args=args,
             facts=info.facts,
             enable_split_jobs=_flag(spec.get("enable_split_jobs", False)),
-            parent=spec.get("parent"),
+            parent=_parent(spec.get("parent")),
             children=[],
             status=JobStatus.NOT_STARTED.value,
             progress=0.0,
@@ -138,7 +144,28 @@ class JobQueue:
             error="",
         )
         job.start_frame, job.end_frame, job.frame_step = _frames(spec, info)
-        return job, owned
+        if job.enable_split_jobs and self.split_jobs:
+            job.status = JobStatus.WAITING_FOR_SUBJOBS.value
+        return job, source
+
+    def _input(
+        self, spec: Mapping[str, Any], staged: Path | None, local_allowed: bool
+    ) -> _Input:
+        if spec.get("files"):
+            files = check_manifest(spec["files"])
+            main = safe_relpath(spec.get("main_file") or "").as_posix()
+            if main not in files:
+                raise InvalidRequest(f"main_file {main!r} is not among the files")
+            probe_path = self.blobs.path(files[main])
+            if not probe_path.exists():
+                raise InvalidRequest(f"upload {main!r} to /api/cache first")
+            return _Input(main, probe_path, files=files)
+        local = _local_source(spec, local_allowed)
+        if local is not None:
+            return _Input(local.name, local, in_place=True)
+        if staged is None:
+            raise InvalidRequest("send the input as a file field, or give local_path")
+        return _Input(staged.name, staged)
 
     def _engine_for(self, spec: Mapping[str, Any], filename: str) -> Engine:
         name = spec.get("renderer") or spec.get("engine")
@@ -195,13 +222,40 @@ def _local_source(spec: Mapping[str, Any], local_allowed: bool) -> Path | None:
     return path.resolve()
 
 
-def _place(staged: Path | None, target: Path) -> None:
-    assert staged is not None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        target.hardlink_to(staged)
-    except OSError:
-        shutil.copyfile(staged, target)
+@dataclass
+class _Input:
+    """Where a job's input comes from: an upload, a local file, or a manifest."""
+
+    name: str
+    probe_path: Path
+    files: dict[str, str] | None = None
+    in_place: bool = False
+
+    def input_path(self, input_dir: Path) -> Path:
+        return self.probe_path if self.in_place else input_dir / self.name
+
+    def place(self, input_dir: Path, blobs: BlobStore) -> None:
+        if self.in_place:
+            return
+        if self.files is not None:
+            blobs.lay_out(self.files, input_dir)
+            return
+        target = self.input_path(input_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.hardlink_to(self.probe_path)
+        except OSError:
+            shutil.copyfile(self.probe_path, target)
+
+
+def _parent(value: Any) -> str | None:
+    """A child's parent, as ``JOB_ID@URL`` of the server that split it."""
+    if value is None:
+        return None
+    job_id, sep, url = str(value).partition("@")
+    if not sep or not job_id or not url.startswith(("http://", "https://")):
+        raise InvalidRequest("parent must look like JOB_ID@http://host:port")
+    return str(value)
 
 
 def _upload_name(upload: Upload) -> str:

@@ -13,6 +13,7 @@ from zordon import API_VERSION
 from zordon.config import Config
 from zordon.engines import EngineRegistry
 from zordon.errors import InvalidRequest, ZordonError
+from zordon.jobs.blobs import BlobStore
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
@@ -43,7 +44,8 @@ def build_services(config: Config) -> Services:
     store.requeue_interrupted()
     engines = EngineRegistry(config)
     runner = Runner(store, engines, workers=config.max_concurrent_jobs)
-    queue = JobQueue(store, runner, config.jobs_dir)
+    blobs = BlobStore(config.data_dir / "blobs")
+    queue = JobQueue(store, runner, config.jobs_dir, blobs)
     return Services(config, store, engines, runner, queue)
 
 
@@ -56,9 +58,9 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.extensions["zordon"] = services
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from zordon.server import api_engines, api_jobs, api_status
+    from zordon.server import api_cache, api_engines, api_jobs, api_status
 
-    for module in (api_jobs, api_status, api_engines):
+    for module in (api_jobs, api_status, api_engines, api_cache):
         app.register_blueprint(module.blueprint, url_prefix="/api")
     app.before_request(_check_api_version)
     app.register_error_handler(ZordonError, _zordon_error)
