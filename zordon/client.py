@@ -144,6 +144,10 @@ class RenderServerProxy:
     def get_status(self) -> dict[str, Any]:
         return self._json("GET", "/status")
 
+    def get_identity(self) -> dict[str, Any]:
+        """The server's id and hostname, from its status."""
+        return self.get_status()
+
     def get_snapshot(self) -> dict[str, Any]:
         return self._json("GET", "/snapshot")
 
@@ -286,7 +290,7 @@ class RenderServerProxy:
     def clear_history(self) -> dict[str, Any]:
         return self._json("POST", "/_debug/clear_history")
 
-    def detected_clients(self) -> list[str]:
+    def detected_clients(self) -> list[dict[str, Any]]:
         return self._json("GET", "/_debug/detected_clients")
 
     # engines

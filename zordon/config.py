@@ -33,6 +33,7 @@ class Config:
     max_concurrent_jobs: int = 1
     server_threads: int = 64
     long_poll_timeout_s: float = 30.0
+    advertise_url: str = ""
     peers: list[str] = dataclasses.field(default_factory=list)
     discovery: bool = True
     farm_token: str = ""

@@ -154,6 +154,14 @@ class Engine(ABC):
     def plan(self, task: RenderTask) -> list[Step]:
         """The processes that render ``task``, in order."""
 
+    def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments a child of a split job gets; the parent does the rest."""
+        return dict(args)
+
+    def join_steps(self, task: RenderTask, pieces: list[Path]) -> list[Step]:
+        """What the parent runs once every child's output is home."""
+        return []
+
     def output_files(self, output_dir: Path) -> list[Path]:
         """What a finished run left in its output folder, sorted by name."""
         if not output_dir.is_dir():

@@ -129,6 +129,14 @@ class BlenderEngine(Engine):
             steps[1].weight = 0.1
         return steps
 
+    def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in args.items() if k != "encode_video"}
+
+    def join_steps(self, task: RenderTask, pieces: list[Path]) -> list[Step]:
+        if not task.args.get("encode_video"):
+            return []
+        return [self._encode_step(task, task.facts.get("fps") or 24)]
+
     def frame_pattern(self, task: RenderTask) -> str:
         """Where frames go: the input's stem, an underscore, the frame number."""
         stem = task.input_path.stem

@@ -56,6 +56,8 @@ PRESETS = (
 )
 BITRATE = re.compile(r"^\d+(?:\.\d+)?[kKmM]?$")
 SCALE = re.compile(r"^(?P<w>-[12]|\d{1,5})[x:](?P<h>-[12]|\d{1,5})$")
+# Trailers FFmpeg prints after the line that says what went wrong.
+GENERIC_FAILURES = {"Conversion failed!"}
 # Demuxers that read other files or URLs named inside the input.
 REFUSED_FORMATS = {"hls", "concat", "ffconcat", "tee", "image2", "lavfi", "dash"}
 
@@ -167,13 +169,35 @@ class FFmpegEngine(Engine):
         if "error" in facts:
             raise EngineError(f"cannot read {task.input_path.name}: {facts['error']}")
         argv = [self.require_path(), "-hide_banner", "-nostdin", "-y"]
-        argv += _segment_argv(task, facts)
+        argv += _seek_argv(task, facts)
         argv += ["-i", str(task.input_path), "-map", "0:v:0"]
+        argv += _length_argv(task, facts)
         argv += self._codec_argv(task.args, facts)
         argv += ["-progress", "pipe:1", "-nostats"]
         argv.append(str(self.output_path(task)))
         duration_s = _segment_duration(task, facts)
         return [Step("encode", argv, _Tracker(task, duration_s))]
+
+    def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        # Children encode video only; the parent adds the audio once, seamless.
+        return {**args, "audio": False}
+
+    def join_steps(self, task: RenderTask, pieces: list[Path]) -> list[Step]:
+        """Join the segments without re-encoding, then add the input's audio."""
+        listing = pieces[0].parent / "segments.txt"
+        listing.write_text("".join(f"file '{p.name}'\n" for p in pieces))
+        argv = [self.require_path(), "-hide_banner", "-nostdin", "-y"]
+        argv += ["-f", "concat", "-safe", "0", "-i", str(listing)]
+        with_audio = task.args.get("audio", True) and task.facts.get("has_audio")
+        if with_audio:
+            codec = "libopus" if task.args.get("container") == "webm" else "aac"
+            argv += ["-i", str(task.input_path), "-map", "0:v", "-map", "1:a:0"]
+            argv += ["-c:a", codec, "-shortest"]
+        argv += ["-c:v", "copy", "-progress", "pipe:1", "-nostats"]
+        argv.append(str(self.output_path(task)))
+        fps = task.facts.get("fps") or 25
+        duration_s = len(task.frames) / fps
+        return [Step("join", argv, _Tracker(task, duration_s))]
 
     def output_path(self, task: RenderTask) -> Path:
         container = task.args.get("container", "mp4")
@@ -256,12 +280,24 @@ def _is_whole(task: RenderTask, facts: dict[str, Any]) -> bool:
     return task.start_frame <= 1 and task.end_frame >= facts["frame_count"]
 
 
-def _segment_argv(task: RenderTask, facts: dict[str, Any]) -> list[str]:
-    """Seek to the task's first frame when it covers only part of the video."""
+def _seek_argv(task: RenderTask, facts: dict[str, Any]) -> list[str]:
+    """Seek to the task's first frame when it starts after the video does.
+
+    The seek lands half a frame early: decoding then keeps the first frame
+    at or after that time, which is the wanted one whatever the rounding.
+    """
+    if task.start_frame <= 1 or not facts.get("fps"):
+        return []
+    start_s = (task.start_frame - 1.5) / facts["fps"]
+    return ["-ss", f"{start_s:.6f}"]
+
+
+def _length_argv(task: RenderTask, facts: dict[str, Any]) -> list[str]:
+    """Stop after the task's last frame (and its audio with it)."""
     if _is_whole(task, facts) or not facts.get("fps"):
         return []
-    start_s = (task.start_frame - 1) / facts["fps"]
-    return ["-ss", f"{start_s:.6f}", "-t", f"{_segment_duration(task, facts):.6f}"]
+    count = len(task.frames)
+    return ["-frames:v", str(count), "-t", f"{count / facts['fps']:.6f}"]
 
 
 def _segment_duration(task: RenderTask, facts: dict[str, Any]) -> float:
@@ -283,7 +319,7 @@ class _Tracker(Tracker):
     def feed(self, line: str) -> bool:
         match = self.KEY_VALUE.match(line)
         if match is None:
-            if line.strip():
+            if line.strip() and line.strip() not in GENERIC_FAILURES:
                 self.last_message = line.strip()
             return False
         key, value = match.group("key"), match.group("value")

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import psutil
 logger = logging.getLogger(__name__)
 
 TERMINATE_GRACE_S = 1.0
+ZOMBIE_POLL_S = 0.05
 
 
 def start(argv: Sequence[str], cwd: Path) -> subprocess.Popen[str]:
@@ -41,12 +43,33 @@ def kill_tree(proc: subprocess.Popen[str], grace_s: float = TERMINATE_GRACE_S) -
     _signal_group(proc.pid, signal.SIGTERM)
     for member in family:
         _send(member, signal.SIGTERM)
-    _, alive = psutil.wait_procs(family, timeout=grace_s)
+    alive = _wait_dead(family, grace_s)
     for member in alive:
         logger.warning("pid %s ignored SIGTERM, killing it", member.pid)
         _send(member, signal.SIGKILL)
     _signal_group(proc.pid, signal.SIGKILL)
-    psutil.wait_procs(alive, timeout=grace_s)
+    _wait_dead(alive, grace_s)
+
+
+def _wait_dead(members: list[psutil.Process], timeout_s: float) -> list[psutil.Process]:
+    """Members still running after ``timeout_s``.
+
+    Zombies count as dead: grandchildren are reaped by init, not by us, and
+    where init does not reap (a container without one) they stay zombies.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        _, alive = psutil.wait_procs(members, timeout=ZOMBIE_POLL_S)
+        members = [m for m in alive if not _is_zombie(m)]
+        if not members or time.monotonic() >= deadline:
+            return members
+
+
+def _is_zombie(member: psutil.Process) -> bool:
+    try:
+        return member.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

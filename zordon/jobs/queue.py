@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -63,8 +63,10 @@ class JobQueue:
         self.engines: EngineRegistry = runner.engines
         self.jobs_dir = jobs_dir
         self.blobs = blobs
-        # Set by the cluster when it can take split jobs; until then they run here.
+        # The cluster sets these when it runs; until then split jobs run here.
         self.split_jobs = False
+        self.on_cancel: list[Callable[[Job], None]] = []
+        self.on_delete: list[Callable[[Job], None]] = []
 
     def submit(
         self,
@@ -146,6 +148,7 @@ class JobQueue:
         job.start_frame, job.end_frame, job.frame_step = _frames(spec, info)
         if job.enable_split_jobs and self.split_jobs:
             job.status = JobStatus.WAITING_FOR_SUBJOBS.value
+            job.children = _planned_children(spec.get("child_jobs"), job)
         return job, source
 
     def _input(
@@ -181,7 +184,10 @@ class JobQueue:
         if job.job_status.finished:
             return job
         self.runner.cancel(job_id)
-        return self.store.set_status(job_id, JobStatus.CANCELLED)
+        job = self.store.set_status(job_id, JobStatus.CANCELLED)
+        for hook in self.on_cancel:
+            hook(job)
+        return job
 
     def delete(self, job_id: str) -> None:
         """Stop the job, forget it, and remove the folder Zordon made for it."""
@@ -189,6 +195,8 @@ class JobQueue:
         if not job.job_status.finished:
             self.cancel(job_id)
         self.store.delete(job_id)
+        for hook in self.on_delete:
+            hook(job)
         self._remove_folder(job)
 
     def clear_history(self) -> int:
@@ -246,6 +254,29 @@ class _Input:
             target.hardlink_to(self.probe_path)
         except OSError:
             shutil.copyfile(self.probe_path, target)
+
+
+def _planned_children(value: Any, job: Job) -> list[dict[str, Any]]:
+    """A hand-made split: ``[{"server": URL, "start_frame": a, "end_frame": b}]``."""
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRequest("child_jobs must be a list")
+    planned: list[dict[str, Any]] = []
+    taken: set[int] = set()
+    for entry in value:
+        if not isinstance(entry, Mapping) or not str(entry.get("server", "")):
+            raise InvalidRequest("each child job needs a server URL")
+        start, end, _ = _frames(entry, None)
+        frames = set(range(start, end + 1, job.frame_step))
+        if start < job.start_frame or end > job.end_frame or frames & taken:
+            raise InvalidRequest(
+                f"child frames {start}-{end} overlap another or leave the job's range"
+            )
+        taken |= frames
+        server = str(entry["server"]).rstrip("/")
+        planned.append({"server": server, "start_frame": start, "end_frame": end})
+    return planned
 
 
 def _parent(value: Any) -> str | None:

@@ -12,6 +12,7 @@ import logging
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -36,6 +37,7 @@ class Runner:
         self.engines = engines
         self.workers = max(1, workers)
         self._wake = threading.Condition()
+        self._wakeups = 0  # counts wake() calls, so none is lost between checks
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._procs: dict[str, subprocess.Popen[str]] = {}
@@ -64,6 +66,7 @@ class Runner:
     def wake(self) -> None:
         """Tell idle workers that a job may be waiting."""
         with self._wake:
+            self._wakeups += 1
             self._wake.notify_all()
 
     def cancel(self, job_id: str) -> bool:
@@ -82,10 +85,12 @@ class Runner:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            with self._wake:
+                seen = self._wakeups
             job = self.store.claim_next()
             if job is None:
                 with self._wake:
-                    self._wake.wait(IDLE_WAIT_S)
+                    self._wake.wait_for(lambda: self._wakeups != seen, IDLE_WAIT_S)
                 continue
             try:
                 self._run(job)
@@ -97,12 +102,16 @@ class Runner:
                     self._cancelled.discard(job.id)
 
     def _run(self, job: Job) -> None:
+        engine = self.engines.get(job.renderer)
+        self.run_steps(job, lambda: engine.plan(task_for(job)))
+
+    def run_steps(self, job: Job, plan: Callable[[], list[Step]]) -> None:
+        """Run the steps ``plan`` makes for ``job``, logging, then finish the job."""
         job.folder.mkdir(parents=True, exist_ok=True)
         job.output_dir.mkdir(parents=True, exist_ok=True)
         with open(job.log_path, "a", encoding="utf-8") as log:
             try:
-                steps = self._plan(job)
-                status, error = self._run_steps(job, steps, log)
+                status, error = self._run_steps(job, plan(), log)
             except ZordonError as exc:
                 status, error = JobStatus.ERROR, str(exc)
             if error:
@@ -110,20 +119,6 @@ class Runner:
             else:
                 log.write(f"Zordon: job {status}\n")
         self._finish(job.id, status, error)
-
-    def _plan(self, job: Job) -> list[Step]:
-        engine = self.engines.get(job.renderer)
-        task = RenderTask(
-            job_id=job.id,
-            input_path=Path(job.input_path),
-            output_dir=job.output_dir,
-            start_frame=job.start_frame,
-            end_frame=job.end_frame,
-            frame_step=job.frame_step,
-            args=job.args,
-            facts=job.facts,
-        )
-        return engine.plan(task)
 
     def _run_steps(
         self, job: Job, steps: list[Step], log: TextIO
@@ -157,6 +152,8 @@ class Runner:
             self._follow(job.id, proc, step, log, done, total)
             return proc.wait()
         finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
             with self._lock:
                 self._procs.pop(job.id, None)
 
@@ -210,3 +207,17 @@ class Runner:
         if current.finished or current == status:
             return
         self.store.set_status(job_id, status, error)
+
+
+def task_for(job: Job) -> RenderTask:
+    """The engine's view of a job: its file, frames, arguments and folder."""
+    return RenderTask(
+        job_id=job.id,
+        input_path=Path(job.input_path),
+        output_dir=job.output_dir,
+        start_frame=job.start_frame,
+        end_frame=job.end_frame,
+        frame_step=job.frame_step,
+        args=job.args,
+        facts=job.facts,
+    )

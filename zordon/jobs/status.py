@@ -36,7 +36,9 @@ _NEXT: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.RUNNING: frozenset(
         {JobStatus.WAITING_FOR_SUBJOBS, JobStatus.NOT_STARTED, *FINISHED}
     ),
-    JobStatus.WAITING_FOR_SUBJOBS: frozenset({JobStatus.RUNNING, *FINISHED}),
+    JobStatus.WAITING_FOR_SUBJOBS: frozenset(
+        {JobStatus.RUNNING, JobStatus.NOT_STARTED, *FINISHED}
+    ),
     JobStatus.COMPLETED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
     JobStatus.ERROR: frozenset(),

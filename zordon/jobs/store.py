@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,8 @@ class JobStore:
         self._changed = threading.Condition(self._lock)
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
+        # Called with a job id after each change to that job, outside the lock.
+        self.listeners: list[Callable[[str], None]] = []
 
     def close(self) -> None:
         self._engine.dispose()
@@ -106,6 +108,7 @@ class JobStore:
                 raise JobNotFoundError(job_id)
             for key, value in fields.items():
                 setattr(job, key, value)
+        self._announce(job_id)
         return job
 
     def set_status(self, job_id: str, status: JobStatus, error: str = "") -> Job:
@@ -120,6 +123,7 @@ class JobStore:
                     f"job {job_id} is {current}, it cannot become {status}"
                 )
             _stamp(job, status, error)
+        self._announce(job_id)
         logger.info(
             "job %s: %s -> %s%s",
             job_id,
@@ -128,6 +132,10 @@ class JobStore:
             f" ({error})" if error else "",
         )
         return job
+
+    def _announce(self, job_id: str) -> None:
+        for listener in self.listeners:
+            listener(job_id)
 
     def claim_next(self) -> Job | None:
         """Mark the oldest job waiting to run as scheduled and return it."""

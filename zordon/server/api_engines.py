@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from zordon.cluster import capacity
 from zordon.engines import Engine
 from zordon.errors import EngineUnavailable, InvalidRequest
 from zordon.server.app import services
@@ -55,14 +56,9 @@ def engine(engine_name: str) -> Any:
 
 @blueprint.get("/engines/<engine_name>/availability")
 def availability(engine_name: str) -> Any:
-    engine = services().engines.get(engine_name)
-    return {
-        "engine": engine.name,
-        "available": engine.path is not None,
-        "versions": [engine.version] if engine.version else [],
-        "cpu_count": os.cpu_count(),
-        "hostname": socket.gethostname(),
-    }
+    svc = services()
+    engine = svc.engines.get(engine_name)
+    return capacity.availability(engine, svc.store, svc.config.data_dir)
 
 
 @blueprint.get("/engines/<engine_name>/args")

@@ -172,3 +172,15 @@ def delete(job_id: str) -> Any:
 def clear_history() -> Any:
     removed = services().queue.clear_history()
     return {"success": True, "removed": removed}
+
+
+@blueprint.post("/jobs/<job_id>/subjob_update")
+def subjob_update(job_id: str) -> Any:
+    child = request.get_json(silent=True)
+    if not isinstance(child, dict) or not child.get("id"):
+        raise InvalidRequest("send the child job's JSON")
+    cluster = services().cluster
+    if cluster is None:
+        services().store.get(job_id)
+        return {"wanted": False}
+    return {"wanted": cluster.coordinator.subjob_update(job_id, child)}

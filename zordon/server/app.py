@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from zordon import API_VERSION
+from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.engines import EngineRegistry
 from zordon.errors import InvalidRequest, ZordonError
@@ -30,9 +30,11 @@ class Services:
     engines: EngineRegistry
     runner: Runner
     queue: JobQueue
-    extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+    cluster: Cluster | None = None
 
     def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
         self.runner.stop()
         self.store.close()
 

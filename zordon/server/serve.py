@@ -11,6 +11,7 @@ from types import FrameType
 import waitress.server
 
 from zordon import __version__
+from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.server.app import Services, build_services, create_app
 
@@ -51,7 +52,8 @@ def run_server(config: Config) -> None:
     config.port_number = server.effective_port  # type: ignore[union-attr]
     _stop_on_signals(server, services)
     services.runner.start()
-    _start_cluster(config, services)
+    services.cluster = Cluster(config, services.queue)
+    services.cluster.start()
     logger.info(
         "zordon %s listening on http://%s:%s, data in %s",
         __version__,
@@ -64,13 +66,6 @@ def run_server(config: Config) -> None:
     finally:
         logger.info("shutting down")
         services.close()
-
-
-def _start_cluster(config: Config, services: Services) -> None:
-    """Hook for peer discovery; the cluster package fills it in."""
-    starter = services.extras.get("start_cluster")
-    if starter is not None:
-        starter(config, services)
 
 
 def _stop_on_signals(server: object, services: Services) -> None:

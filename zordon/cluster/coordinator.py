@@ -1,0 +1,508 @@
+"""Split jobs: share the frames out, follow the children, bring the frames home.
+
+A job submitted with ``enable_split_jobs`` waits in ``waiting_for_subjobs``
+while the coordinator's thread, once every ``TICK_S``:
+
+1. creates a child job for each share on its server (this one included),
+   sending only the input files that server lacks;
+2. reads each child's state (children also push it to ``subjob_update``);
+3. downloads the frames a child has finished into the parent's folder;
+4. gives the unfinished frames of a child that failed, or whose server has
+   not answered for ``LOST_AFTER_S``, to the servers still up;
+5. when every frame is home, runs the engine's join steps (encode, concat)
+   and completes the parent.
+
+Which frames are home is read from the parent's folders, never stored, so a
+restart resumes where it stopped and no frame is fetched twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from zordon.client import BadRequest, ClientError, RenderServerProxy
+from zordon.cluster import capacity
+from zordon.cluster.packing import pack_input
+from zordon.cluster.peers import PeerDirectory
+from zordon.cluster.split import Share, split_frames
+from zordon.engines import Engine
+from zordon.jobs.blobs import manifest_of
+from zordon.jobs.model import Job
+from zordon.jobs.queue import JobQueue
+from zordon.jobs.runner import task_for
+from zordon.jobs.status import JobStatus
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 1.0
+LOST_AFTER_S = 6.0
+MAX_ATTEMPTS = 3
+MIN_SEGMENT_S = 5.0
+PROXY_TIMEOUT_S = 5.0
+FRAME_NUMBER = re.compile(r"_(?P<frame>-?\d+)\.[A-Za-z0-9]+$")
+SEGMENT = re.compile(r"^seg_(?P<start>-?\d+)_(?P<end>-?\d+)\.")
+
+
+@dataclasses.dataclass
+class Child:
+    """One share of a split job, as the parent sees it."""
+
+    server: str
+    start_frame: int
+    end_frame: int
+    id: str | None = None
+    status: str = JobStatus.NOT_STARTED.value
+    progress: float = 0.0
+    frames_done: int = 0
+    hostname: str = ""
+    lost: bool = False
+    error: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.id is not None and not self.lost
+
+    def frames(self, step: int) -> list[int]:
+        return list(range(self.start_frame, self.end_frame + 1, step))
+
+
+@dataclasses.dataclass
+class _Tree:
+    """The input as sent to children: a folder, its main file, its digests."""
+
+    root: Path
+    main_file: str
+    files: dict[str, str]
+
+
+class Coordinator:
+    """Runs every split job of this server."""
+
+    def __init__(
+        self, queue: JobQueue, peers: PeerDirectory, self_url: str, data_dir: Path
+    ) -> None:
+        self.queue = queue
+        self.data_dir = data_dir
+        self.store = queue.store
+        self.peers = peers
+        self.self_url = self_url.rstrip("/")
+        self._trees: dict[str, _Tree] = {}
+        self._silent_since: dict[str, float] = {}
+        self._pushed: dict[str, dict[str, Any]] = {}
+        # Children made or given up since start; the store has them only after
+        # the tick that made them, and a child may push before that.
+        self._made: set[str] = set()
+        self._abandoned: set[str] = set()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.queue.split_jobs = True
+        self.queue.on_cancel.append(self._cancel_children)
+        self.queue.on_delete.append(self._delete_children)
+        self._thread = threading.Thread(target=self._loop, name="coordinator")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def subjob_update(self, parent_id: str, child: dict[str, Any]) -> bool:
+        """Take a child's pushed state; False when the parent no longer wants it."""
+        parent = self.store.get(parent_id)
+        child_id = str(child.get("id"))
+        stored = {c.get("id"): c for c in parent.children}
+        known = child_id in self._made or child_id in stored
+        lost = child_id in self._abandoned or stored.get(child_id, {}).get("lost")
+        if not known or lost or parent.job_status.finished:
+            return False
+        self._pushed[child_id] = child
+        self._wake.set()
+        return True
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for parent in self.store.list(JobStatus.WAITING_FOR_SUBJOBS):
+                try:
+                    self._tick(parent)
+                except Exception:
+                    logger.exception("job %s: coordinating failed", parent.id)
+            self._wake.wait(TICK_S)
+            self._wake.clear()
+
+    def _tick(self, parent: Job) -> None:
+        engine = self.queue.engines.get(parent.renderer)
+        children = [Child(**c) for c in parent.children]
+        if not children:
+            children = self._plan(parent, engine)
+            if not children:
+                return
+        home = self._home(parent, engine)
+        for child in children:
+            if child.id is None and not child.lost:
+                self._create(parent, engine, child)
+            elif child.active and child.status not in ("completed",):
+                self._refresh(parent, child)
+        for child in children:
+            if child.active:
+                self._gather(parent, engine, child, home)
+        children += self._reassign(parent, children, home)
+        if self.store.get(parent.id).job_status != JobStatus.WAITING_FOR_SUBJOBS:
+            return  # cancelled or deleted meanwhile
+        self._save(parent, children, home)
+        if len(home) == parent.total_frames:
+            self._join(parent, engine)
+
+    # splitting
+
+    def _plan(self, parent: Job, engine: Engine) -> list[Child]:
+        """Share the frames out; an unsplit job goes back to the local queue."""
+        frames = list(
+            range(parent.start_frame, parent.end_frame + 1, parent.frame_step)
+        )
+        servers = self._candidates(parent, engine, exclude=set())
+        servers = self._limit_segments(parent, engine, servers)
+        shares = split_frames(frames, parent.frame_step, servers)
+        if len({share.server for share in shares}) <= 1:
+            self._log(parent, "not split: one server is enough for this job")
+            self.store.set_status(parent.id, JobStatus.NOT_STARTED)
+            self.queue.runner.wake()
+            return []
+        return [self._child_for(share) for share in shares]
+
+    def _child_for(self, share: Share) -> Child:
+        return Child(share.server, share.start_frame, share.end_frame)
+
+    def _candidates(
+        self, parent: Job, engine: Engine, exclude: set[str]
+    ) -> dict[str, float]:
+        """Servers that can render this job now, weighted by speed."""
+        speeds: dict[str, dict[str, Any]] = {}
+        local = capacity.availability(engine, self.store, self.data_dir)
+        if local["available"] and self.self_url not in exclude:
+            speeds[self.self_url] = local["speed"]
+        for peer in self.peers.up_peers():
+            if peer.url in exclude:
+                continue
+            try:
+                info = self._proxy(peer.url).get_engine_availability(engine.name)
+            except ClientError as exc:
+                logger.debug("peer %s: no availability: %s", peer.url, exc)
+                continue
+            if info.get("available") and _version_fits(parent, info):
+                speeds[peer.url] = info.get("speed", {})
+        return capacity.weights(speeds)
+
+    def _limit_segments(
+        self, parent: Job, engine: Engine, servers: dict[str, float]
+    ) -> dict[str, float]:
+        """A video is cut into segments of at least ``MIN_SEGMENT_S``."""
+        fps = parent.facts.get("fps")
+        if engine.name != "ffmpeg" or not fps:
+            return servers
+        parts = max(1, int(parent.total_frames / fps // MIN_SEGMENT_S))
+        fastest = sorted(servers, key=lambda url: -servers[url])[:parts]
+        return {url: servers[url] for url in fastest}
+
+    def _create(self, parent: Job, engine: Engine, child: Child) -> None:
+        """Make the child job on its server, sending the files it lacks."""
+        tree = self._tree(parent)
+        spec = {
+            "name": f"{parent.name} [{child.start_frame}-{child.end_frame}]",
+            "renderer": parent.renderer,
+            "start_frame": child.start_frame,
+            "end_frame": child.end_frame,
+            "frame_step": parent.frame_step,
+            "args": engine.split_args(parent.args),
+            "parent": f"{parent.id}@{self.self_url}",
+        }
+        proxy = self._proxy(child.server, transfer=True)
+        try:
+            made = proxy.create_job_from_tree(
+                spec, tree.root, tree.main_file, tree.files
+            )
+        except ClientError as exc:
+            child.lost, child.error = True, f"could not create the child: {exc}"
+            self._log(parent, f"{child.server}: {child.error}")
+            return
+        child.id, child.status = made["id"], made["status"]
+        self._made.add(child.id)
+        child.hostname = self._hostname(child.server)
+        self._log(
+            parent,
+            f"frames {child.start_frame}-{child.end_frame} sent to "
+            f"{child.hostname or child.server} as job {child.id}",
+        )
+
+    def _tree(self, parent: Job) -> _Tree:
+        """The parent's input as a tree of files, packed once per parent."""
+        tree = self._trees.get(parent.id)
+        if tree is not None:
+            return tree
+        input_path = Path(parent.input_path)
+        input_dir = parent.folder / "input"
+        if not input_path.is_relative_to(input_dir):
+            bundle = pack_input(input_path, parent.folder / "packed")
+            for missing in bundle.missing:
+                self._log(parent, f"dependency missing: {missing}")
+            tree = _Tree(bundle.root, bundle.main_file, bundle.files)
+        else:
+            main = input_path.relative_to(input_dir).as_posix()
+            tree = _Tree(input_dir, main, manifest_of(input_dir))
+        for rel, digest in tree.files.items():
+            self.queue.blobs.adopt(tree.root / rel, digest)
+        self._trees[parent.id] = tree
+        return tree
+
+    # following children
+
+    def _refresh(self, parent: Job, child: Child) -> None:
+        """Update a child from its push or its server; give up on silent ones."""
+        assert child.id is not None
+        state = self._pushed.pop(child.id, None)
+        if state is None:
+            try:
+                state = self._proxy(child.server).get_job(child.id)
+            except BadRequest:
+                self._lose(parent, child, "its job vanished from the server")
+                return
+            except ClientError as exc:
+                self._silent(parent, child, exc)
+                return
+        self._silent_since.pop(child.id, None)
+        child.status = state["status"]
+        child.progress = float(state.get("progress", 0.0))
+        child.frames_done = int(state.get("frames_done", 0))
+        if child.status in (JobStatus.ERROR, JobStatus.CANCELLED):
+            reason = state.get("error") or child.status
+            self._lose(parent, child, f"it ended in {child.status}: {reason}")
+
+    def _silent(self, parent: Job, child: Child, exc: Exception) -> None:
+        assert child.id is not None
+        since = self._silent_since.setdefault(child.id, time.monotonic())
+        if time.monotonic() - since >= LOST_AFTER_S:
+            self._lose(parent, child, f"its server stopped answering ({exc})")
+
+    def _lose(self, parent: Job, child: Child, reason: str) -> None:
+        child.lost, child.error = True, reason
+        if child.id is not None:
+            self._abandoned.add(child.id)
+        self._log(
+            parent,
+            f"frames {child.start_frame}-{child.end_frame} on "
+            f"{child.hostname or child.server} lost: {reason}",
+        )
+        threading.Thread(
+            target=self._quietly_cancel, args=(child,), daemon=True
+        ).start()
+
+    def _quietly_cancel(self, child: Child) -> None:
+        """Stop an abandoned child if its server still answers; it may not."""
+        if child.id is None:
+            return
+        try:
+            self._proxy(child.server).cancel_job(child.id)
+        except ClientError as exc:
+            logger.debug(
+                "child %s on %s not cancelled: %s", child.id, child.server, exc
+            )
+
+    # bringing frames home
+
+    def _home(self, parent: Job, engine: Engine) -> set[int]:
+        """Frames whose output is in the parent's folder."""
+        frames: set[int] = set()
+        if engine.name == "ffmpeg":
+            for path in _files(parent.folder / "segments"):
+                match = SEGMENT.match(path.name)
+                if match:
+                    start, end = int(match["start"]), int(match["end"])
+                    frames.update(range(start, end + 1, parent.frame_step))
+            return frames
+        stem = Path(parent.input_path).stem
+        for path in _files(parent.output_dir):
+            match = FRAME_NUMBER.search(path.name)
+            if match and path.name.startswith(stem + "_"):
+                frames.add(int(match["frame"]))
+        return frames
+
+    def _gather(
+        self, parent: Job, engine: Engine, child: Child, home: set[int]
+    ) -> None:
+        """Download the child's finished frames that are not home yet."""
+        assert child.id is not None
+        frames = child.frames(parent.frame_step)
+        if child.status == "completed":
+            done = frames
+        elif engine.name == "ffmpeg":
+            return  # a segment is whole or nothing
+        else:
+            done = frames[: child.frames_done]
+        wanted = [f for f in done if f not in home]
+        if not wanted:
+            return
+        proxy = self._proxy(child.server, transfer=True)
+        try:
+            names = proxy.get_job_files(child.id)
+            if engine.name == "ffmpeg":
+                self._fetch_segment(parent, child, proxy, names)
+                home.update(frames)
+            else:
+                home.update(self._fetch_frames(parent, child, proxy, names, wanted))
+        except ClientError as exc:
+            logger.warning(
+                "job %s: fetching from %s failed: %s", parent.id, child.server, exc
+            )
+
+    def _fetch_frames(
+        self,
+        parent: Job,
+        child: Child,
+        proxy: RenderServerProxy,
+        names: list[str],
+        wanted: list[int],
+    ) -> set[int]:
+        assert child.id is not None
+        got = set()
+        for name in names:
+            match = FRAME_NUMBER.search(name)
+            if match and int(match["frame"]) in wanted:
+                proxy.download_job_file(child.id, name, parent.output_dir)
+                got.add(int(match["frame"]))
+        return got
+
+    def _fetch_segment(
+        self, parent: Job, child: Child, proxy: RenderServerProxy, names: list[str]
+    ) -> None:
+        assert child.id is not None and names
+        folder = parent.folder / "segments"
+        name = names[0]
+        temp = proxy.download_job_file(child.id, name, folder / ".incoming")
+        suffix = Path(name).suffix
+        temp.replace(folder / f"seg_{child.start_frame}_{child.end_frame}{suffix}")
+        self._log(parent, f"segment {child.start_frame}-{child.end_frame} home")
+
+    # failures
+
+    def _reassign(
+        self, parent: Job, children: list[Child], home: set[int]
+    ) -> list[Child]:
+        """New children for frames that no live child covers and are not home."""
+        covered = {
+            frame
+            for child in children
+            if not child.lost
+            for frame in child.frames(parent.frame_step)
+        }
+        frames = range(parent.start_frame, parent.end_frame + 1, parent.frame_step)
+        orphans = [f for f in frames if f not in home and f not in covered]
+        if not orphans:
+            return []
+        tries = max(_attempts(children, f, parent.frame_step) for f in orphans)
+        if tries >= MAX_ATTEMPTS:
+            last = next((c.error for c in reversed(children) if c.lost), "")
+            self._fail(parent, f"frames failed {tries} times; last: {last}")
+            return []
+        engine = self.queue.engines.get(parent.renderer)
+        failed = {
+            c.server for c in children if c.lost and not c.error.startswith("it ended")
+        }
+        servers = self._candidates(parent, engine, exclude=failed)
+        if parent.renderer == "ffmpeg":
+            servers = dict(sorted(servers.items(), key=lambda kv: -kv[1])[:1])
+        shares = split_frames(orphans, parent.frame_step, servers)
+        for share in shares:
+            frames = f"{share.start_frame}-{share.end_frame}"
+            self._log(parent, f"frames {frames} re-sent to {share.server}")
+        return [self._child_for(share) for share in shares]
+
+    def _fail(self, parent: Job, reason: str) -> None:
+        self._log(parent, f"giving up: {reason}")
+        self.store.set_status(parent.id, JobStatus.ERROR, reason)
+        self._cancel_children(self.store.get(parent.id))
+
+    # finishing
+
+    def _save(self, parent: Job, children: list[Child], home: set[int]) -> None:
+        total = max(parent.total_frames, 1)
+        running = 0.0
+        for child in children:
+            if child.active and child.status != "completed":
+                frames = child.frames(parent.frame_step)
+                mine = sum(1 for f in frames if f in home)
+                running += max(child.progress * len(frames) - mine, 0.0)
+        self.store.update(
+            parent.id,
+            children=[dataclasses.asdict(c) for c in children],
+            frames_done=len(home),
+            progress=min((len(home) + running) / total, 0.999),
+        )
+
+    def _join(self, parent: Job, engine: Engine) -> None:
+        """Every frame is home: run the engine's join steps and complete."""
+        pieces = _files(parent.folder / "segments")
+        pieces = sorted(pieces, key=lambda p: int(SEGMENT.match(p.name)["start"]))  # type: ignore[index]
+        task = task_for(parent)
+        self._log(parent, "every frame is home")
+        self._trees.pop(parent.id, None)
+        self.queue.runner.run_steps(parent, lambda: engine.join_steps(task, pieces))
+
+    # cancel and delete
+
+    def _cancel_children(self, parent: Job) -> None:
+        for child in (Child(**c) for c in parent.children):
+            if child.active:
+                self._quietly_cancel(child)
+
+    def _delete_children(self, parent: Job) -> None:
+        for child in (Child(**c) for c in parent.children):
+            if child.id is None:
+                continue
+            try:
+                self._proxy(child.server).delete_job(child.id)
+            except ClientError as exc:
+                logger.debug(
+                    "child %s on %s not deleted: %s", child.id, child.server, exc
+                )
+
+    # helpers
+
+    def _proxy(self, url: str, transfer: bool = False) -> RenderServerProxy:
+        proxy = self.peers.proxy(url)
+        proxy.timeout_s = PROXY_TIMEOUT_S * (6 if transfer else 1)
+        return proxy
+
+    def _hostname(self, url: str) -> str:
+        if url == self.self_url:
+            return "this server"
+        return next((p.hostname or "" for p in self.peers.peers() if p.url == url), "")
+
+    def _log(self, parent: Job, message: str) -> None:
+        logger.info("job %s: %s", parent.id, message)
+        parent.folder.mkdir(parents=True, exist_ok=True)
+        with open(parent.log_path, "a", encoding="utf-8") as log:
+            log.write(f"Zordon: {message}\n")
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir() if p.is_file()]
+
+
+def _attempts(children: list[Child], frame: int, step: int) -> int:
+    return sum(1 for c in children if c.lost and frame in c.frames(step))
+
+
+def _version_fits(parent: Job, info: dict[str, Any]) -> bool:
+    return not parent.engine_version or parent.engine_version in info.get(
+        "versions", []
+    )
