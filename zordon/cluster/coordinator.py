@@ -95,9 +95,7 @@ class Coordinator:
         self._trees: dict[str, _Tree] = {}
         self._silent_since: dict[str, float] = {}
         self._pushed: dict[str, dict[str, Any]] = {}
-        # Children made or given up since start; the store has them only after
-        # the tick that made them, and a child may push before that.
-        self._made: set[str] = set()
+        # Children given up since start; the store has them after the tick.
         self._abandoned: set[str] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -120,10 +118,10 @@ class Coordinator:
         parent = self.store.get(parent_id)
         child_id = str(child.get("id"))
         stored = {c.get("id"): c for c in parent.children}
-        known = child_id in self._made or child_id in stored
         lost = child_id in self._abandoned or stored.get(child_id, {}).get("lost")
-        if not known or lost or parent.job_status.finished:
+        if lost or parent.job_status.finished:
             return False
+        # A child may push before the call that made it has returned here.
         self._pushed[child_id] = child
         self._wake.set()
         return True
@@ -234,7 +232,6 @@ class Coordinator:
             self._log(parent, f"{child.server}: {child.error}")
             return
         child.id, child.status = made["id"], made["status"]
-        self._made.add(child.id)
         child.hostname = self._hostname(child.server)
         self._log(
             parent,
@@ -482,8 +479,9 @@ class Coordinator:
 
     def _hostname(self, url: str) -> str:
         if url == self.self_url:
-            return "this server"
-        return next((p.hostname or "" for p in self.peers.peers() if p.url == url), "")
+            return f"this server ({url})"
+        name = next((p.hostname for p in self.peers.peers() if p.url == url), None)
+        return f"{name} ({url})" if name else url
 
     def _log(self, parent: Job, message: str) -> None:
         logger.info("job %s: %s", parent.id, message)
