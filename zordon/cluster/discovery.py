@@ -30,6 +30,7 @@ class Discovery:
     ) -> None:
         self.peers = peers
         self.server_id = server_id
+        self.addresses = addresses
         self._zeroconf: Zeroconf | None = None
         self._browser: ServiceBrowser | None = None
         self._names: dict[str, str] = {}
@@ -43,7 +44,11 @@ class Discovery:
         )
 
     def start(self) -> None:
-        self._zeroconf = Zeroconf(ip_version=IPVersion.V4Only)
+        # Only the interfaces the server listens on: one bound to loopback
+        # is never announced on the network.
+        self._zeroconf = Zeroconf(
+            interfaces=self.addresses, ip_version=IPVersion.V4Only
+        )
         self._zeroconf.register_service(self._info)
         self._browser = ServiceBrowser(
             self._zeroconf, SERVICE_TYPE, handlers=[self._on_change]

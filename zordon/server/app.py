@@ -99,5 +99,5 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unexpected_error(exc: Exception) -> Response:
-    logger.error("%s %s failed", request.method, request.path)
+    logger.error("%s %s failed", request.method, request.path, exc_info=exc)
     return _text(f"internal server error ({type(exc).__name__})", 500)

@@ -49,7 +49,7 @@ def run_server(config: Config) -> None:
         threads=config.server_threads,
         ident="zordon",
     )
-    config.port_number = server.effective_port  # type: ignore[union-attr]
+    config.port_number = int(server.effective_port)  # type: ignore[union-attr]
     _stop_on_signals(server, services)
     services.runner.start()
     services.cluster = Cluster(config, services.queue)
