@@ -1,0 +1,259 @@
+"""Three real servers on loopback splitting real Blender and FFmpeg jobs."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from tests.helpers import ServerProcess, probe_video, wait_for_job, wait_until
+from zordon.cluster.packing import pack_blend, pack_input
+
+pytestmark = pytest.mark.real
+
+# Runs inside Blender: a library with a sphere, and a shot that links it and
+# textures its cube with an image, both by relative path.
+LINKED_SCENE_SCRIPT = """\
+import sys, bpy
+folder = sys.argv[sys.argv.index("--") + 1]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.mesh.primitive_uv_sphere_add(radius=0.6, location=(0, 0, 1.2))
+bpy.context.active_object.name = "LibSphere"
+bpy.ops.wm.save_as_mainfile(filepath=folder + "/libs/lib.blend")
+
+bpy.ops.wm.read_factory_settings()
+scene = bpy.context.scene
+scene.render.engine = "CYCLES"
+scene.cycles.samples = 2
+scene.cycles.use_denoising = False
+scene.render.resolution_x, scene.render.resolution_y = 64, 36
+scene.frame_start, scene.frame_end = 1, 6
+lib = folder + "/libs/lib.blend"
+with bpy.data.libraries.load(lib, link=True, relative=True) as (_, linked):
+    linked.objects = ["LibSphere"]
+for ob in linked.objects:
+    scene.collection.objects.link(ob)
+image = bpy.data.images.load(folder + "/textures/checker.png")
+material = bpy.data.materials.new("Checker")
+material.use_nodes = True
+texture = material.node_tree.nodes.new("ShaderNodeTexImage")
+texture.image = image
+bsdf = material.node_tree.nodes["Principled BSDF"]
+material.node_tree.links.new(texture.outputs["Color"], bsdf.inputs["Base Color"])
+cube = bpy.data.objects["Cube"]
+cube.data.materials.append(material)
+cube.keyframe_insert("rotation_euler", frame=1)
+cube.rotation_euler.z = 1.5
+cube.keyframe_insert("rotation_euler", frame=6)
+bpy.ops.wm.save_as_mainfile(filepath=folder + "/shot.blend", relative_remap=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def linked_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """shot.blend linking libs/lib.blend and textures/checker.png."""
+    folder = tmp_path_factory.mktemp("linked")
+    (folder / "textures").mkdir()
+    (folder / "libs").mkdir()
+    checker = Image.new("RGB", (8, 8))
+    for x in range(8):
+        for y in range(8):
+            checker.putpixel((x, y), (200, 40, 40) if (x + y) % 2 else (40, 200, 40))
+    checker.save(folder / "textures" / "checker.png")
+    script = folder / "make.py"
+    script.write_text(LINKED_SCENE_SCRIPT)
+    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
+    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    return folder / "shot.blend"
+
+
+def start_farm(root: Path, size: int = 3) -> list[ServerProcess]:
+    """``size`` servers, each listing the others with --peer."""
+    root.mkdir(parents=True, exist_ok=True)
+    servers = [ServerProcess(root / f"server{n}") for n in range(size)]
+    for server in servers:
+        for other in servers:
+            if other is not server:
+                server.extra_args += ["--peer", other.url]
+    for server in servers:
+        server.start()
+    first = servers[0].proxy()
+    wait_until(
+        lambda: sum(p["up"] for p in first.detected_clients()) == size - 1,
+        timeout_s=20,
+        what="peers to see each other",
+    )
+    return servers
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+    servers = start_farm(tmp_path_factory.mktemp("farm"))
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def submit_split(server: ServerProcess, path: Path, folder: Path, **spec):  # noqa: ANN003, ANN201
+    bundle = pack_input(path, folder)
+    job = {"name": path.name, "enable_split_jobs": True, **spec}
+    return server.proxy().create_job_from_tree(
+        job, bundle.root, bundle.main_file, bundle.files
+    )
+
+
+def servers_used(job: dict) -> set[str]:
+    return {c["server"] for c in job["children"] if not c["lost"]}
+
+
+def test_split_render_brings_every_frame_home_from_several_servers(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    job = submit_split(farm[0], linked_scene, tmp_path / "pack")
+
+    done = wait_for_job(farm[0].proxy(), job["id"])
+
+    assert done["status"] == "completed", done
+    assert len(servers_used(done)) >= 2
+    assert farm[0].proxy().get_job_files(job["id"]) == [
+        f"shot_{n:04d}.png" for n in range(1, 7)
+    ]
+
+
+def test_linked_library_and_texture_reach_the_peers(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    job = submit_split(farm[0], linked_scene, tmp_path / "pack", end_frame=3)
+    done = wait_for_job(farm[0].proxy(), job["id"])
+
+    peer_children = [c for c in done["children"] if c["server"] != farm[0].url]
+    assert peer_children
+    for child in peer_children:
+        peer = next(s for s in farm if s.url == child["server"])
+        inputs = peer.data_dir / "jobs" / child["id"] / "input"
+        assert (inputs / "libs" / "lib.blend").is_file()
+        assert (inputs / "textures" / "checker.png").is_file()
+
+
+def test_split_frames_match_a_single_machine_render(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    split = submit_split(farm[0], linked_scene, tmp_path / "a", end_frame=4)
+    bundle = pack_blend(linked_scene, tmp_path / "b")
+    single = (
+        farm[0]
+        .proxy()
+        .create_job_from_tree(
+            {"end_frame": 4}, bundle.root, bundle.main_file, bundle.files
+        )
+    )
+    for job in (split, single):
+        assert wait_for_job(farm[0].proxy(), job["id"])["status"] == "completed"
+
+    for n in range(1, 5):
+        name = f"shot_{n:04d}.png"
+        a = farm[0].proxy().download_job_file(split["id"], name, tmp_path / "split")
+        b = farm[0].proxy().download_job_file(single["id"], name, tmp_path / "one")
+        with Image.open(a) as left, Image.open(b) as right:
+            assert ImageChops.difference(left, right).getbbox() is None, name
+
+
+def test_files_a_peer_holds_are_not_sent_again(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    job = submit_split(farm[0], linked_scene, tmp_path / "pack", end_frame=3)
+    wait_for_job(farm[0].proxy(), job["id"])
+    bundle = pack_blend(linked_scene, tmp_path / "again")
+
+    for peer in farm[1:]:
+        assert peer.proxy().send_files(bundle.root, bundle.files) == []
+
+
+def test_split_encode_keeps_the_frame_count_and_duration(
+    farm: list[ServerProcess], tmp_path: Path
+) -> None:
+    clip = tmp_path / "long.mp4"
+    source = "testsrc=duration=12:size=128x72:rate=10"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source]
+        + ["-f", "lavfi", "-i", "sine=duration=12", "-shortest"]
+        + ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)],
+        check=True,
+    )
+    job = submit_split(farm[0], clip, tmp_path / "pack")
+
+    done = wait_for_job(farm[0].proxy(), job["id"])
+
+    assert done["status"] == "completed", done
+    assert len(servers_used(done)) >= 2
+    out = farm[0].proxy().download_job_file(job["id"], "long.mp4", tmp_path / "out")
+    assert probe_video(out)["nb_read_frames"] == 120
+    assert abs(_duration_s(out) - 12.0) < 0.15
+
+
+def test_a_video_too_short_to_split_is_encoded_in_one_piece(
+    farm: list[ServerProcess], clip: Path, tmp_path: Path
+) -> None:
+    job = submit_split(farm[0], clip, tmp_path / "pack")
+
+    done = wait_for_job(farm[0].proxy(), job["id"])
+
+    assert done["status"] == "completed"
+    assert done["children"] == []
+    assert "not split" in farm[0].proxy().get_job_logs(job["id"])
+
+
+def test_cancelling_the_parent_cancels_its_children(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    job = submit_split(farm[0], linked_scene, tmp_path / "pack", args={"samples": 2000})
+    wait_until(
+        lambda: len(farm[0].proxy().get_job(job["id"])["children"]) >= 2,
+        timeout_s=20,
+        what="children to be made",
+    )
+    farm[0].proxy().cancel_job(job["id"])
+
+    for child in farm[0].proxy().get_job(job["id"])["children"]:
+        peer = next(s for s in farm if s.url == child["server"])
+        assert wait_for_job(peer.proxy(), child["id"])["status"] == "cancelled"
+
+
+def test_a_peer_killed_mid_job_costs_no_frame(
+    linked_scene: Path, tmp_path: Path
+) -> None:
+    servers = start_farm(tmp_path / "farm")
+    try:
+        job = submit_split(
+            servers[0], linked_scene, tmp_path / "pack", args={"samples": 300}
+        )
+        victim = servers[2]
+        wait_until(
+            lambda: _running_on(servers[0], job["id"], victim.url),
+            timeout_s=30,
+            what="a child to run on the victim",
+        )
+        victim.stop(sig_kill=True)
+
+        done = wait_for_job(servers[0].proxy(), job["id"], timeout_s=120)
+
+        assert done["status"] == "completed", done
+        assert len(servers[0].proxy().get_job_files(job["id"])) == 6
+        assert "lost" in servers[0].proxy().get_job_logs(job["id"])
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _running_on(parent: ServerProcess, job_id: str, url: str) -> bool:
+    children = parent.proxy().get_job(job_id)["children"]
+    return any(c["server"] == url and c["status"] == "running" for c in children)
+
+
+def _duration_s(path: Path) -> float:
+    argv = ["ffprobe", "-v", "error", "-show_entries", "format=duration"]
+    argv += ["-of", "csv=p=0", str(path)]
+    return float(subprocess.run(argv, capture_output=True, text=True).stdout)
