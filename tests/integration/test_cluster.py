@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageChops
@@ -97,7 +98,9 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProces
         server.stop()
 
 
-def submit_split(server: ServerProcess, path: Path, folder: Path, **spec):  # noqa: ANN003, ANN201
+def submit_split(
+    server: ServerProcess, path: Path, folder: Path, **spec: Any
+) -> dict[str, Any]:
     bundle = pack_input(path, folder)
     job = {"name": path.name, "enable_split_jobs": True, **spec}
     return server.proxy().create_job_from_tree(
@@ -105,7 +108,7 @@ def submit_split(server: ServerProcess, path: Path, folder: Path, **spec):  # no
     )
 
 
-def servers_used(job: dict) -> set[str]:
+def servers_used(job: dict[str, Any]) -> set[str]:
     return {c["server"] for c in job["children"] if not c["lost"]}
 
 
@@ -177,12 +180,10 @@ def test_split_encode_keeps_the_frame_count_and_duration(
 ) -> None:
     clip = tmp_path / "long.mp4"
     source = "testsrc=duration=12:size=128x72:rate=10"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source]
-        + ["-f", "lavfi", "-i", "sine=duration=12", "-shortest"]
-        + ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)],
-        check=True,
-    )
+    argv = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source]
+    argv += ["-f", "lavfi", "-i", "sine=duration=12", "-shortest"]
+    argv += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)]
+    subprocess.run(argv, check=True)
     job = submit_split(farm[0], clip, tmp_path / "pack")
 
     done = wait_for_job(farm[0].proxy(), job["id"])
