@@ -23,6 +23,7 @@ import logging
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,7 @@ class Coordinator:
 
     def start(self) -> None:
         self.queue.split_jobs = True
+        self.queue.on_submit.append(lambda _jobs: self._wake.set())
         self.queue.on_cancel.append(self._cancel_children)
         self.queue.on_delete.append(self._delete_children)
         self._thread = threading.Thread(target=self._loop, name="coordinator")
@@ -144,10 +146,13 @@ class Coordinator:
             if not children:
                 return
         home = self._home(parent, engine)
+        new = [c for c in children if c.id is None and not c.lost]
+        if new:
+            self._tree(parent)  # once, before the threads that send it
+            with ThreadPoolExecutor(len(new)) as pool:
+                list(pool.map(lambda c: self._create(parent, engine, c), new))
         for child in children:
-            if child.id is None and not child.lost:
-                self._create(parent, engine, child)
-            elif child.active and child.status not in ("completed",):
+            if child.active and child not in new and child.status != "completed":
                 self._refresh(parent, child)
         for child in children:
             if child.active:
@@ -178,6 +183,10 @@ class Coordinator:
 
     def _child_for(self, share: Share) -> Child:
         return Child(share.server, share.start_frame, share.end_frame)
+
+    def _server_url(self, server: str) -> str:
+        """A hand-made split may name this server ``self`` or ``local``."""
+        return self.self_url if server in ("self", "local") else server
 
     def _candidates(
         self, parent: Job, engine: Engine, exclude: set[str]
@@ -222,6 +231,7 @@ class Coordinator:
             "args": engine.split_args(parent.args),
             "parent": f"{parent.id}@{self.self_url}",
         }
+        child.server = self._server_url(child.server)
         proxy = self._proxy(child.server, transfer=True)
         try:
             made = proxy.create_job_from_tree(
@@ -436,12 +446,13 @@ class Coordinator:
                 frames = child.frames(parent.frame_step)
                 mine = sum(1 for f in frames if f in home)
                 running += max(child.progress * len(frames) - mine, 0.0)
-        self.store.update(
-            parent.id,
-            children=[dataclasses.asdict(c) for c in children],
-            frames_done=len(home),
-            progress=min((len(home) + running) / total, 0.999),
-        )
+        fields = {
+            "children": [dataclasses.asdict(c) for c in children],
+            "frames_done": len(home),
+            "progress": round(min((len(home) + running) / total, 0.999), 4),
+        }
+        if any(getattr(parent, key) != value for key, value in fields.items()):
+            self.store.update(parent.id, **fields)  # wakes long-polls: only on change
 
     def _join(self, parent: Job, engine: Engine) -> None:
         """Every frame is home: run the engine's join steps and complete."""

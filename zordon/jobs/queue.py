@@ -65,6 +65,7 @@ class JobQueue:
         self.blobs = blobs
         # The cluster sets these when it runs; until then split jobs run here.
         self.split_jobs = False
+        self.on_submit: list[Callable[[list[Job]], None]] = []
         self.on_cancel: list[Callable[[Job], None]] = []
         self.on_delete: list[Callable[[Job], None]] = []
 
@@ -93,6 +94,8 @@ class JobQueue:
                 shutil.rmtree(staged.parent, ignore_errors=True)
         jobs = [self.store.add(job) for job, _ in planned]
         self.runner.wake()
+        for hook in self.on_submit:
+            hook(jobs)
         return jobs
 
     def _stage(self, upload: Upload) -> Path:

@@ -6,11 +6,12 @@ import logging
 import logging.handlers
 import signal
 import sys
+import threading
 from types import FrameType
 
 import waitress.server
 
-from zordon import __version__
+from zordon import __version__, system
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.server.app import Services, build_services, create_app
@@ -52,6 +53,7 @@ def run_server(config: Config) -> None:
     config.port_number = int(server.effective_port)  # type: ignore[union-attr]
     _stop_on_signals(server, services)
     services.runner.start()
+    threading.Thread(target=_warm_up, args=(services,), daemon=True).start()
     services.cluster = Cluster(config, services.queue)
     services.cluster.start()
     logger.info(
@@ -66,6 +68,13 @@ def run_server(config: Config) -> None:
     finally:
         logger.info("shutting down")
         services.close()
+
+
+def _warm_up(services: Services) -> None:
+    """Ask the slow questions once now, not in the first request that needs them."""
+    for engine in services.engines.installed():
+        logger.info("%s %s at %s", engine.name, engine.version, engine.path)
+    system.cpu_brand()
 
 
 def _stop_on_signals(server: object, services: Services) -> None:
