@@ -51,8 +51,16 @@ bpy.ops.wm.save_as_mainfile(filepath=folder + "/scene.blend")
 
 scene.render.image_settings.file_format = "FFMPEG"
 bpy.ops.wm.save_as_mainfile(filepath=folder + "/movie.blend")
-
 scene.render.image_settings.file_format = "PNG"
+
+# Busy for minutes: adaptive sampling would stop a scene this small early.
+scene.cycles.use_adaptive_sampling = False
+scene.cycles.samples = 100000
+scene.frame_end = 50
+bpy.ops.wm.save_as_mainfile(filepath=folder + "/heavy.blend")
+scene.cycles.samples = 2
+scene.frame_end = 3
+
 bpy.data.objects.remove(bpy.data.objects["Camera"])
 bpy.ops.wm.save_as_mainfile(filepath=folder + "/nocam.blend")
 """
@@ -66,7 +74,7 @@ def free_port() -> int:
 
 
 def make_scenes(folder: Path) -> None:
-    """Have Blender save scene.blend, movie.blend and nocam.blend into ``folder``."""
+    """Have Blender save scene, movie, heavy and nocam .blend files into ``folder``."""
     script = folder / "make_scenes.py"
     script.write_text(SCENES_SCRIPT)
     argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
@@ -147,11 +155,14 @@ class ServerProcess:
             return []
         return [p for p in children if _alive(p)]
 
-    def stop(self, sig_kill: bool = False) -> None:
-        """Stop the server (SIGTERM, or SIGKILL), then anything it left behind."""
+    def stop(self, sig_kill: bool = False) -> list[str]:
+        """Stop the server (SIGTERM, or SIGKILL), then anything it left behind.
+
+        Returns ``pid name status`` of each process that outlived the server.
+        """
         if self.proc is None:
-            return
-        leftovers = self.descendants()
+            return []
+        started = self.descendants()
         if sig_kill:
             self.proc.kill()
         else:
@@ -161,10 +172,20 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        leftovers = [p for p in started if _alive(p)]
+        described = [_describe(p) for p in leftovers]
         for orphan in leftovers:
             with contextlib.suppress(psutil.NoSuchProcess):
                 orphan.kill()
         self.proc = None
+        return described
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {process.name()} {process.status()}"
+    except psutil.NoSuchProcess:
+        return f"{process.pid} (gone)"
 
 
 def _alive(process: psutil.Process) -> bool:
@@ -210,9 +231,17 @@ def wait_until(condition: Any, timeout_s: float, what: str) -> None:
         time.sleep(POLL_INTERVAL_S)
 
 
-def submit(
-    proxy: RenderServerProxy, path: Path, **spec: Any
-) -> dict[str, Any]:
+def processes_under(folder: Path) -> list[psutil.Process]:
+    """Live processes whose command line names something inside ``folder``."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if str(folder) in cmdline and _alive(process):
+            found.append(process)
+    return found
+
+
+def submit(proxy: RenderServerProxy, path: Path, **spec: Any) -> dict[str, Any]:
     """Upload ``path`` as one job; ``spec`` holds the other job fields."""
     return proxy.create_job(spec, path)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from zordon import __version__
 from zordon.cli.watch import watch_job
@@ -115,8 +115,15 @@ def submit(
 @server_option
 def jobs(server: str) -> None:
     """List the server's jobs."""
-    table = Table("id", "name", "renderer", "status", "frames", "progress", "error")
-    for job in _call(lambda: _proxy(server).get_jobs()):
+    listed = _call(lambda: _proxy(server).get_jobs())
+    table = Table(
+        _whole_column("id", [job["id"] for job in listed]),
+        "name",
+        "renderer",
+        _whole_column("status", [job["status"] for job in listed]),
+        *("frames", "progress", "error"),
+    )
+    for job in listed:
         table.add_row(
             job["id"],
             job["name"],
@@ -189,6 +196,12 @@ def _pack(file: Path, folder: Path) -> Pack:
     for missing in bundle.missing:
         console.print(f"[yellow]warning:[/] dependency missing: {missing}")
     return bundle
+
+
+def _whole_column(header: str, cells: list[str]) -> Column:
+    """A column a narrow terminal never cuts short: users copy ids from it."""
+    width = max(map(len, [header, *cells]))
+    return Column(header, no_wrap=True, min_width=width)
 
 
 def _parse_frames(text: str) -> tuple[int, int]:

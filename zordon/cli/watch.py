@@ -49,10 +49,14 @@ def _draw(progress: Progress, bars: dict[str, TaskID], job: dict[str, Any]) -> N
 
 
 def _report(job: dict[str, Any], console: Console) -> None:
+    # soft_wrap: a folder or an error split across lines cannot be copied.
     if job["status"] == "completed":
         console.print(
-            f"[green]job {job['id']} completed[/]; files in {job['output_dir']}"
+            f"[green]job {job['id']} completed[/]; files in {job['output_dir']}",
+            soft_wrap=True,
         )
         console.print(f"download them with: zordon download {job['id']} --all")
     else:
-        console.print(f"[red]job {job['id']} {job['status']}[/]: {job['error']}")
+        console.print(
+            f"[red]job {job['id']} {job['status']}[/]: {job['error']}", soft_wrap=True
+        )

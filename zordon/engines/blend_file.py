@@ -7,6 +7,7 @@ would take about a second, so ``add_job`` can fill its defaults from the file.
 from __future__ import annotations
 
 import logging
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,20 @@ IMAGE_TYPES = {
 }
 MOVIE_TYPES = {15: "AVI_RAW", 16: "AVI_JPEG", 24: "FFMPEG", 31: "H264", 32: "XVID"}
 
+# What reading a damaged file raises: the library's own error, and whatever its
+# parser trips over when sizes, names or fields are garbage.
+READ_ERRORS = (
+    blendfile.exceptions.BlendFileError,
+    OSError,
+    EOFError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    struct.error,
+)
+
 
 def read_scene_facts(path: Path, scene_name: str | None = None) -> dict[str, Any]:
     """Frame range, resolution, cameras, engine and output of one scene.
@@ -38,13 +53,25 @@ def read_scene_facts(path: Path, scene_name: str | None = None) -> dict[str, Any
     this library can read.
     """
     try:
-        bf = blendfile.BlendFile(path)
-    except (blendfile.exceptions.BlendFileError, OSError, EOFError) as exc:
+        bf = _BlendFile(path)
+        try:
+            return _facts(bf, scene_name)
+        finally:
+            bf.close()
+    except READ_ERRORS as exc:
         raise ValueError(f"cannot read {path.name}: {exc}") from exc
-    try:
-        return _facts(bf, scene_name)
-    finally:
-        bf.close()
+
+
+class _BlendFile(blendfile.BlendFile):
+    """A BlendFile that closes its file when parsing fails; the library does not."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            super().__init__(path)
+        except BaseException:
+            if getattr(self, "fileobj", None) is not None:
+                self.close()
+            raise
 
 
 def _facts(bf: blendfile.BlendFile, scene_name: str | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from zordon.engines.base import (
     reject_unknown,
 )
 from zordon.engines.blend_file import read_scene_facts
-from zordon.engines.ffmpeg import FFmpegEngine
+from zordon.engines.ffmpeg import GENERIC_FAILURES, FFmpegEngine
 from zordon.errors import EngineError, InvalidRequest
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class BlenderEngine(Engine):
         argv = [
             self.ffmpeg.require_path(),
             *("-hide_banner", "-nostdin", "-y", "-framerate", str(fps)),
-            *("-pattern_type", "glob", "-i", str(frames)),
+            *("-f", "image2", "-pattern_type", "glob", "-i", str(frames)),
             *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18"),
             *("-progress", "pipe:1", "-nostats", str(video)),
         ]
@@ -236,7 +236,10 @@ class _Tracker(Tracker):
 
 
 class _EncodeTracker(Tracker):
+    """Reads FFmpeg's ``-progress`` lines; other lines may be its reason to fail."""
+
     FRAME = re.compile(r"^frame=(?P<frame>\d+)$")
+    KEY_VALUE = re.compile(r"^[a-z_0-9]+=")
 
     def __init__(self, task: RenderTask, total_frames: int) -> None:
         super().__init__(task)
@@ -247,9 +250,10 @@ class _EncodeTracker(Tracker):
         if match:
             self.fraction = min(int(match.group("frame")) / self.total, 1.0)
             return True
-        error = ERROR_LINE.match(line)
-        if error:
-            self.errors.append(error.group("reason"))
+        message = line.strip()
+        progress = self.KEY_VALUE.match(message)
+        if message and not progress and message not in GENERIC_FAILURES:
+            self.errors.append(message)
         return False
 
     def finish(self, returncode: int) -> None:

@@ -214,10 +214,13 @@ class FFmpegEngine(Engine):
             argv += ["-b:v", args["bitrate"]]
         if "preset" in args:
             argv += ["-preset", args["preset"]]
-        if "scale" in args:
-            argv += ["-vf", f"scale={args['scale']}"]
+        # The fps filter drops or repeats frames to keep the duration; ``-r``
+        # as an output option would stretch the video past its audio.
+        filters = [f"scale={args['scale']}"] if "scale" in args else []
         if "fps" in args:
-            argv += ["-r", str(args["fps"])]
+            filters.append(f"fps={args['fps']}")
+        if filters:
+            argv += ["-vf", ",".join(filters)]
         if args.get("audio", True) and facts.get("has_audio"):
             audio_codec = "libopus" if args.get("container") == "webm" else "aac"
             argv += ["-map", "0:a:0?", "-c:a", audio_codec]

@@ -90,7 +90,9 @@ class Runner:
             job = self.store.claim_next()
             if job is None:
                 with self._wake:
-                    self._wake.wait_for(lambda: self._wakeups != seen, IDLE_WAIT_S)
+                    self._wake.wait_for(
+                        lambda seen=seen: self._wakeups != seen, IDLE_WAIT_S
+                    )
                 continue
             try:
                 self._run(job)
