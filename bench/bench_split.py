@@ -151,7 +151,7 @@ def placeholder_makespan(blender: str, scene: Path, out_dir: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     blender = shutil.which("blender")
     if blender is None:
@@ -186,9 +186,12 @@ def _fresh(folder: Path) -> Path:
 
 
 def report(runs: dict[str, list[float]]) -> None:
+    """Ratios are taken within each round, whose runs were neighbours in time,
+    and their median reported: the machine is shared and its speed drifts."""
     median = {name: statistics.median(values) for name, values in runs.items()}
-    split_ratio = median["two"] / median["one"]
-    placeholder_ratio = median["two"] / median["placeholder"]
+    rounds = list(zip(runs["one"], runs["two"], runs["placeholder"], strict=True))
+    split_ratio = statistics.median(two / one for one, two, _ in rounds)
+    placeholder_ratio = statistics.median(two / ph for _, two, ph in rounds)
     print()
     print(f"{'run':<34}{'median s':>10}")
     print(f"{'1 server, threads=1':<34}{median['one']:>10.2f}")

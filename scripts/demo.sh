@@ -63,12 +63,17 @@ fi
 
 SCENE="$DATA_DIR/scene.blend"
 say "Blender is making a sample scene: $SCENE"
-blender -b --factory-startup --python scripts/make_scene.py -- "$SCENE" \
-    --frames 8 --width 320 --height 180 --samples 16 >"$DATA_DIR/make_scene.log" 2>&1 \
-    || { tail -n 20 "$DATA_DIR/make_scene.log" >&2; exit 1; }
+if ! blender -b --factory-startup --python scripts/make_scene.py -- "$SCENE" \
+    --frames 8 --width 320 --height 180 --samples 16 >"$DATA_DIR/make_scene.log" 2>&1; then
+    tail -n 20 "$DATA_DIR/make_scene.log" >&2
+    exit 1
+fi
 
 say "submitting: zordon submit $SCENE --frames $FRAMES --watch --server $URL"
-JOB_ID=$("$ZORDON" submit "$SCENE" --frames "$FRAMES" --watch --server "$URL")
+if ! JOB_ID=$("$ZORDON" submit "$SCENE" --frames "$FRAMES" --watch --server "$URL"); then
+    say "the job did not complete; the server's log is $SERVER_LOG"
+    exit 1
+fi
 
 OUTPUT_DIR=$("$PYTHON" -c 'import sys
 from zordon.client import RenderServerProxy

@@ -43,7 +43,7 @@ install_engines() {
         missing+=(ffmpeg)
     fi
     if [ ${#missing[@]} -gt 0 ]; then
-        need_packages "${missing[*]}" blender ffmpeg
+        need_packages "${missing[*]}" "${missing[@]}"
     fi
 }
 

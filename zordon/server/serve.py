@@ -11,7 +11,7 @@ from types import FrameType
 
 import waitress.server
 
-from zordon import __version__, system
+from zordon import __version__
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.server.app import Services, build_services, create_app
@@ -74,7 +74,6 @@ def _warm_up(services: Services) -> None:
     """Ask the slow questions once now, not in the first request that needs them."""
     for engine in services.engines.installed():
         logger.info("%s %s at %s", engine.name, engine.version, engine.path)
-    system.cpu_brand()
 
 
 def _stop_on_signals(server: object, services: Services) -> None:
