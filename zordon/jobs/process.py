@@ -34,6 +34,38 @@ def start(argv: Sequence[str], cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def record(proc: subprocess.Popen[str], pid_file: Path) -> None:
+    """Note the process in ``pid_file`` so a restarted server can find it."""
+    try:
+        started = psutil.Process(proc.pid).create_time()
+    except psutil.NoSuchProcess:
+        return
+    pid_file.write_text(f"{proc.pid} {started}\n")
+
+
+def kill_leftover(pid_file: Path) -> bool:
+    """Kill the process ``pid_file`` names if it still runs: an engine that
+    outlived a server killed without warning. True if one was killed."""
+    try:
+        pid_text, started_text = pid_file.read_text().split()
+        leftover = psutil.Process(int(pid_text))
+        same = abs(leftover.create_time() - float(started_text)) < 0.01
+    except (OSError, ValueError, psutil.NoSuchProcess):
+        return False
+    finally:
+        pid_file.unlink(missing_ok=True)
+    if not same:
+        return False  # the pid was reused by another program
+    family = [leftover, *leftover.children(recursive=True)]
+    for member in family:
+        _send(member, signal.SIGKILL)
+    psutil.wait_procs(family, timeout=TERMINATE_GRACE_S)
+    logger.warning(
+        "killed engine pid %s left running by a previous server", leftover.pid
+    )
+    return True
+
+
 def kill_tree(proc: subprocess.Popen[str], grace_s: float = TERMINATE_GRACE_S) -> None:
     """Stop a process and everything it started: TERM, then KILL after ``grace_s``."""
     try:

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.5
 IDLE_WAIT_S = 5.0
+PID_FILE = "engine.pid"
 
 
 class Runner:
@@ -43,6 +44,14 @@ class Runner:
         self._procs: dict[str, subprocess.Popen[str]] = {}
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
+
+    def reclaim(self, jobs: list[Job]) -> None:
+        """Kill engines that jobs interrupted by a crash left running."""
+        for job in jobs:
+            if process.kill_leftover(job.folder / PID_FILE):
+                logger.warning(
+                    "job %s: stopped its engine from before the restart", job.id
+                )
 
     def start(self) -> None:
         for n in range(self.workers):
@@ -145,6 +154,7 @@ class Runner:
         self, job: Job, step: Step, log: TextIO, done: float, total: float
     ) -> int:
         proc = process.start(step.argv, cwd=job.output_dir)
+        process.record(proc, job.folder / PID_FILE)
         with self._lock:
             self._procs[job.id] = proc
         if not self._mark_running(job.id):
@@ -156,6 +166,7 @@ class Runner:
         finally:
             if proc.stdout is not None:
                 proc.stdout.close()
+            (job.folder / PID_FILE).unlink(missing_ok=True)
             with self._lock:
                 self._procs.pop(job.id, None)
 

@@ -43,9 +43,10 @@ def build_services(config: Config) -> Services:
     """Open the store, requeue interrupted jobs, and start the runner."""
     config.jobs_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(config.db_path)
-    store.requeue_interrupted()
+    interrupted = store.requeue_interrupted()
     engines = EngineRegistry(config)
     runner = Runner(store, engines, workers=config.max_concurrent_jobs)
+    runner.reclaim(interrupted)
     blobs = BlobStore(config.data_dir / "blobs")
     queue = JobQueue(store, runner, config.jobs_dir, blobs)
     return Services(config, store, engines, runner, queue)
