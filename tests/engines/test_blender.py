@@ -135,6 +135,23 @@ def test_the_frame_range_renders_in_one_process(engine, tmp_path):
     assert argv[-1] == "-a"
 
 
+def test_a_frame_list_renders_in_one_process_with_runs_folded(engine, tmp_path):
+    listed = RenderTask(
+        job_id="abc123",
+        input_path=tmp_path / "shot.blend",
+        output_dir=tmp_path / "output",
+        start_frame=1,
+        end_frame=9,
+        frame_list=(1, 4, 7, 8, 9),
+        facts=SCENE_FACTS,
+    )
+
+    argv = engine.plan(listed)[0].argv
+
+    assert argv[-2:] == ["-f", "1,4,7..9"]
+    assert "-a" not in argv
+
+
 def test_frames_go_to_the_job_output_folder_whatever_the_file_says(engine, tmp_path):
     facts = {**SCENE_FACTS, "output_path": "//renders/shot_"}
 

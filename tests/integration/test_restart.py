@@ -2,7 +2,13 @@
 
 import pytest
 
-from tests.helpers import FINISHED, submit, wait_for_job, wait_until
+from tests.helpers import (
+    FINISHED,
+    blender_processes,
+    submit,
+    wait_for_job,
+    wait_until,
+)
 
 pytestmark = pytest.mark.real
 
@@ -62,3 +68,26 @@ def test_a_job_running_at_shutdown_is_queued_again_after_restart(
 
     assert again["status"] == "running"
     assert proxy.cancel_job(job["id"])["status"] == "cancelled"
+
+
+def test_an_engine_left_by_a_killed_server_is_stopped_on_restart(
+    start_server, heavy_blend
+):
+    first = start_server()
+    proxy = first.proxy()
+    job = submit(proxy, heavy_blend)
+    wait_until(
+        lambda: "| Sample " in proxy.get_job_logs(job["id"]),
+        SAMPLING_TIMEOUT_S,
+        "Blender to start sampling",
+    )
+    orphans = blender_processes(first.descendants())
+    first.proc.kill()  # the server only: its Blender runs on, orphaned
+    first.proc.wait()
+    first.proc = None
+    assert orphans and blender_processes(orphans) == orphans
+
+    again = start_server(first.data_dir).proxy()
+
+    wait_until(lambda: not blender_processes(orphans), 5.0, "the orphan to stop")
+    assert again.cancel_job(job["id"])["status"] == "cancelled"

@@ -31,7 +31,7 @@ from zordon.client import BadRequest, ClientError, RenderServerProxy
 from zordon.cluster import capacity
 from zordon.cluster.packing import pack_input
 from zordon.cluster.peers import PeerDirectory
-from zordon.cluster.split import Share, split_frames
+from zordon.cluster.split import Share, contiguous, interleave
 from zordon.engines import Engine
 from zordon.jobs.blobs import manifest_of
 from zordon.jobs.model import Job
@@ -57,6 +57,7 @@ class Child:
     server: str
     start_frame: int
     end_frame: int
+    frames: list[int] | None = None
     id: str | None = None
     status: str = JobStatus.NOT_STARTED.value
     progress: float = 0.0
@@ -69,8 +70,17 @@ class Child:
     def active(self) -> bool:
         return self.id is not None and not self.lost
 
-    def frames(self, step: int) -> list[int]:
+    def frame_numbers(self, step: int) -> list[int]:
+        if self.frames:
+            return list(self.frames)
         return list(range(self.start_frame, self.end_frame + 1, step))
+
+    @property
+    def label(self) -> str:
+        count = len(self.frames or ())
+        if not count or count == self.end_frame - self.start_frame + 1:
+            return f"frames {self.start_frame}-{self.end_frame}"
+        return f"{count} frames from {self.start_frame} to {self.end_frame}"
 
 
 @dataclasses.dataclass
@@ -168,12 +178,9 @@ class Coordinator:
 
     def _plan(self, parent: Job, engine: Engine) -> list[Child]:
         """Share the frames out; an unsplit job goes back to the local queue."""
-        frames = list(
-            range(parent.start_frame, parent.end_frame + 1, parent.frame_step)
-        )
         servers = self._candidates(parent, engine, exclude=set())
         servers = self._limit_segments(parent, engine, servers)
-        shares = split_frames(frames, parent.frame_step, servers)
+        shares = _share_out(engine, parent.frames, parent.frame_step, servers)
         if len({share.server for share in shares}) <= 1:
             self._log(parent, "not split: one server is enough for this job")
             self.store.set_status(parent.id, JobStatus.NOT_STARTED)
@@ -182,7 +189,8 @@ class Coordinator:
         return [self._child_for(share) for share in shares]
 
     def _child_for(self, share: Share) -> Child:
-        return Child(share.server, share.start_frame, share.end_frame)
+        frames = list(share.frames)
+        return Child(share.server, share.start_frame, share.end_frame, frames)
 
     def _server_url(self, server: str) -> str:
         """A hand-made split may name this server ``self`` or ``local``."""
@@ -223,11 +231,12 @@ class Coordinator:
         """Make the child job on its server, sending the files it lacks."""
         tree = self._tree(parent)
         spec = {
-            "name": f"{parent.name} [{child.start_frame}-{child.end_frame}]",
+            "name": f"{parent.name} [{child.label}]",
             "renderer": parent.renderer,
             "start_frame": child.start_frame,
             "end_frame": child.end_frame,
             "frame_step": parent.frame_step,
+            **({"frames": child.frames} if engine.name != "ffmpeg" else {}),
             "args": engine.split_args(parent.args),
             "parent": f"{parent.id}@{self.self_url}",
         }
@@ -245,8 +254,7 @@ class Coordinator:
         child.hostname = self._hostname(child.server)
         self._log(
             parent,
-            f"frames {child.start_frame}-{child.end_frame} sent to "
-            f"{child.hostname or child.server} as job {child.id}",
+            f"{child.label} sent to {child.hostname or child.server} as job {child.id}",
         )
 
     def _tree(self, parent: Job) -> _Tree:
@@ -304,8 +312,7 @@ class Coordinator:
             self._abandoned.add(child.id)
         self._log(
             parent,
-            f"frames {child.start_frame}-{child.end_frame} on "
-            f"{child.hostname or child.server} lost: {reason}",
+            f"{child.label} on {child.hostname or child.server} lost: {reason}",
         )
         threading.Thread(
             target=self._quietly_cancel, args=(child,), daemon=True
@@ -346,7 +353,7 @@ class Coordinator:
     ) -> None:
         """Download the child's finished frames that are not home yet."""
         assert child.id is not None
-        frames = child.frames(parent.frame_step)
+        frames = child.frame_numbers(parent.frame_step)
         if child.status == "completed":
             done = frames
         elif engine.name == "ffmpeg":
@@ -407,10 +414,9 @@ class Coordinator:
             frame
             for child in children
             if not child.lost
-            for frame in child.frames(parent.frame_step)
+            for frame in child.frame_numbers(parent.frame_step)
         }
-        frames = range(parent.start_frame, parent.end_frame + 1, parent.frame_step)
-        orphans = [f for f in frames if f not in home and f not in covered]
+        orphans = [f for f in parent.frames if f not in home and f not in covered]
         if not orphans:
             return []
         tries = max(_attempts(children, f, parent.frame_step) for f in orphans)
@@ -425,11 +431,11 @@ class Coordinator:
         servers = self._candidates(parent, engine, exclude=failed)
         if parent.renderer == "ffmpeg":
             servers = dict(sorted(servers.items(), key=lambda kv: -kv[1])[:1])
-        shares = split_frames(orphans, parent.frame_step, servers)
-        for share in shares:
-            frames = f"{share.start_frame}-{share.end_frame}"
-            self._log(parent, f"frames {frames} re-sent to {share.server}")
-        return [self._child_for(share) for share in shares]
+        shares = _share_out(engine, orphans, parent.frame_step, servers)
+        children = [self._child_for(share) for share in shares]
+        for child in children:
+            self._log(parent, f"{child.label} re-sent to {child.server}")
+        return children
 
     def _fail(self, parent: Job, reason: str) -> None:
         self._log(parent, f"giving up: {reason}")
@@ -443,7 +449,7 @@ class Coordinator:
         running = 0.0
         for child in children:
             if child.active and child.status != "completed":
-                frames = child.frames(parent.frame_step)
+                frames = child.frame_numbers(parent.frame_step)
                 mine = sum(1 for f in frames if f in home)
                 running += max(child.progress * len(frames) - mine, 0.0)
         fields = {
@@ -501,6 +507,15 @@ class Coordinator:
             log.write(f"Zordon: {message}\n")
 
 
+def _share_out(
+    engine: Engine, frames: list[int], step: int, servers: dict[str, float]
+) -> list[Share]:
+    """Video segments stay whole; image frames are dealt out for balance."""
+    if engine.name == "ffmpeg":
+        return contiguous(frames, step, servers)
+    return interleave(frames, servers)
+
+
 def _files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
@@ -508,7 +523,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _attempts(children: list[Child], frame: int, step: int) -> int:
-    return sum(1 for c in children if c.lost and frame in c.frames(step))
+    return sum(1 for c in children if c.lost and frame in c.frame_numbers(step))
 
 
 def _version_fits(parent: Job, info: dict[str, Any]) -> bool:

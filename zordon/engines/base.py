@@ -37,9 +37,12 @@ class RenderTask:
     frame_step: int = 1
     args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     facts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    frame_list: tuple[int, ...] | None = None
 
     @property
-    def frames(self) -> range:
+    def frames(self) -> Sequence[int]:
+        if self.frame_list:
+            return self.frame_list
         return range(self.start_frame, self.end_frame + 1, self.frame_step)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,8 @@ class BlenderEngine(Engine):
         argv += ["-x", "1"]
         if "threads" in task.args:
             argv += ["-t", str(task.args["threads"])]
+        if task.frame_list:
+            return [*argv, "-f", frame_list_arg(task.frame_list)]
         argv += ["-s", str(task.start_frame), "-e", str(task.end_frame)]
         argv += ["-j", str(task.frame_step), "-a"]
         return argv
@@ -175,6 +177,20 @@ class BlenderEngine(Engine):
         ]
         total = len(task.frames)
         return Step("encode", argv, _EncodeTracker(task, total))
+
+
+def frame_list_arg(frames: Sequence[int]) -> str:
+    """Blender's ``-f`` list: ``1,4,7..9`` renders 1, 4, 7, 8 and 9."""
+    parts = []
+    start = previous = frames[0]
+    for frame in [*frames[1:], None]:
+        if frame is not None and frame == previous + 1:
+            previous = frame
+            continue
+        parts.append(str(start) if start == previous else f"{start}..{previous}")
+        if frame is not None:
+            start = previous = frame
+    return ",".join(parts)
 
 
 def _name_arg(key: str, value: Any) -> str:

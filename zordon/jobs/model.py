@@ -39,6 +39,8 @@ class Job(Base):
     start_frame: Mapped[int] = mapped_column(Integer)
     end_frame: Mapped[int] = mapped_column(Integer)
     frame_step: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when the job renders a list of frames rather than a range.
+    frame_list: Mapped[list[int] | None] = mapped_column(JSON)
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), default=JobStatus.NOT_STARTED)
@@ -58,7 +60,14 @@ class Job(Base):
 
     @property
     def total_frames(self) -> int:
-        return len(range(self.start_frame, self.end_frame + 1, self.frame_step))
+        return len(self.frames)
+
+    @property
+    def frames(self) -> list[int]:
+        """Every frame the job renders, in order."""
+        if self.frame_list:
+            return list(self.frame_list)
+        return list(range(self.start_frame, self.end_frame + 1, self.frame_step))
 
     @property
     def output_dir(self) -> Path:
@@ -85,6 +94,7 @@ class Job(Base):
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
             "frame_step": self.frame_step,
+            "frames": self.frame_list,
             "total_frames": self.total_frames,
             "frames_done": self.frames_done,
             "progress": round(self.progress, 4),

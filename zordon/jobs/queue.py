@@ -40,8 +40,10 @@ JOB_FIELDS = {
     "parent",
     "files",
     "main_file",
+    "frames",
 }
 MAX_FRAME = 1_048_574  # Blender's MAXFRAME
+MAX_LISTED_FRAMES = 100_000
 
 
 @dataclass
@@ -149,6 +151,10 @@ class JobQueue:
             error="",
         )
         job.start_frame, job.end_frame, job.frame_step = _frames(spec, info)
+        if spec.get("frames") is not None:
+            job.frame_list = _frame_list(spec["frames"])
+            job.start_frame, job.end_frame = job.frame_list[0], job.frame_list[-1]
+            job.frame_step = 1
         if job.enable_split_jobs and self.split_jobs:
             job.status = JobStatus.WAITING_FOR_SUBJOBS.value
             job.children = _planned_children(spec.get("child_jobs"), job)
@@ -318,6 +324,18 @@ def _frames(spec: Mapping[str, Any], info: Any) -> tuple[int, int, int]:
     if step < 1:
         raise InvalidRequest("frame_step must be 1 or more")
     return start, end, step
+
+
+def _frame_list(value: Any) -> list[int]:
+    """An explicit list of frames: distinct, 0 or more, rendered in order."""
+    if not isinstance(value, list) or not value or len(value) > MAX_LISTED_FRAMES:
+        raise InvalidRequest(
+            f"frames must be a list of 1 to {MAX_LISTED_FRAMES} frames"
+        )
+    frames = [_frame_number({"frames": v}, "frames", None) for v in value]
+    if any(f is None or f < 0 for f in frames) or len(set(frames)) != len(frames):
+        raise InvalidRequest("frames must be distinct frame numbers of 0 or more")
+    return sorted(f for f in frames if f is not None)
 
 
 def _frame_number(spec: Mapping[str, Any], key: str, default: int | None) -> int | None:

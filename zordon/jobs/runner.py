@@ -233,4 +233,5 @@ def task_for(job: Job) -> RenderTask:
         frame_step=job.frame_step,
         args=job.args,
         facts=job.facts,
+        frame_list=tuple(job.frame_list) if job.frame_list else None,
     )

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from zordon.errors import InvalidRequest, JobNotFoundError
@@ -38,6 +38,7 @@ class JobStore:
         )
         event.listen(self._engine, "connect", _tune_sqlite)
         Base.metadata.create_all(self._engine)
+        _add_new_columns(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -203,3 +204,17 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Give a store made by an older Zordon the columns added since."""
+    existing = {c["name"] for c in inspect(engine).get_columns(Job.__tablename__)}
+    with engine.begin() as connection:
+        for column in Job.__table__.columns:
+            if column.name not in existing:
+                kind = column.type.compile(engine.dialect)
+                table = Job.__tablename__
+                connection.execute(
+                    text(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind}")
+                )
+                logger.info("store: added column %s", column.name)
