@@ -192,6 +192,8 @@ def report(runs: dict[str, list[float]]) -> None:
     rounds = list(zip(runs["one"], runs["two"], runs["placeholder"], strict=True))
     split_ratio = statistics.median(two / one for one, two, _ in rounds)
     placeholder_ratio = statistics.median(two / ph for _, two, ph in rounds)
+    # What two one-thread renders side by side gain on this machine at best.
+    machine_ratio = statistics.median(ph / one for one, _, ph in rounds)
     print()
     print(f"{'run':<34}{'median s':>10}")
     print(f"{'1 server, threads=1':<34}{median['one']:>10.2f}")
@@ -200,6 +202,7 @@ def report(runs: dict[str, list[float]]) -> None:
     print()
     verdict = "meets" if split_ratio <= SPLIT_GOAL else "misses"
     print(f"2 servers / 1 server:  {split_ratio:.3f} ({verdict} goal {SPLIT_GOAL})")
+    print(f"placeholders / 1 server (the machine's own scaling): {machine_ratio:.3f}")
     verdict = "meets" if placeholder_ratio <= PLACEHOLDER_GOAL else "misses"
     print(
         f"2 servers / placeholders: {placeholder_ratio:.3f} "
@@ -213,6 +216,7 @@ def report(runs: dict[str, list[float]]) -> None:
         "median_s": median,
         "split_ratio": split_ratio,
         "placeholder_ratio": placeholder_ratio,
+        "machine_ratio": machine_ratio,
     }
     (RESULTS_DIR / f"split-{stamp}.json").write_text(json.dumps(result, indent=2))
 

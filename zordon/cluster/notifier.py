@@ -1,9 +1,12 @@
-"""Child jobs tell their parent's server about each change.
+"""Child jobs tell their parent's server about each change of status.
 
 Every change to a job that has a parent queues that job here; a thread posts
-the newest state to ``/api/jobs/<parent>/subjob_update``. When the parent
-answers that it no longer wants the child (its frames went elsewhere while
-this server was away), the child is cancelled here.
+its newest state to ``/api/jobs/<parent>/subjob_update`` when its status
+differs from the last one sent. Progress alone is not pushed: the parent
+polls its children once a second, and a push per progress line would cost
+the renders CPU. When the parent answers that it no longer wants the child
+(its frames went elsewhere while this server was away), the child is
+cancelled here.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class ParentNotifier:
         self._stop = threading.Event()
         self._unreachable: set[str] = set()
         self._tries: dict[str, int] = {}
+        self._sent_status: dict[str, str] = {}
 
     def start(self) -> None:
         self.queue.store.listeners.append(self._changed)
@@ -68,8 +72,8 @@ class ParentNotifier:
             job = self.queue.store.get(job_id)
         except JobNotFoundError:
             return True  # deleted since it changed
-        if not job.parent:
-            return True
+        if not job.parent or self._sent_status.get(job_id) == job.status:
+            return True  # progress alone: the parent polls for that
         parent_id, _, url = job.parent.partition("@")
         proxy = self._proxy_factory(url)
         proxy.timeout_s = NOTIFY_TIMEOUT_S
@@ -79,6 +83,7 @@ class ParentNotifier:
             return self._unanswered(job_id, url, exc)
         self._unreachable.discard(url)
         self._tries.pop(job_id, None)
+        self._sent_status[job_id] = job.status
         if not answer.get("wanted", True) and not job.job_status.finished:
             logger.warning("job %s: its parent %s gave its frames away", job_id, url)
             self.queue.cancel(job_id)
