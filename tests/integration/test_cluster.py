@@ -258,3 +258,20 @@ def _duration_s(path: Path) -> float:
     argv = ["ffprobe", "-v", "error", "-show_entries", "format=duration"]
     argv += ["-of", "csv=p=0", str(path)]
     return float(subprocess.run(argv, capture_output=True, text=True).stdout)
+
+
+def test_a_split_by_hand_sends_each_share_where_it_was_asked(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    child_jobs = [
+        {"server": "self", "start_frame": 1, "end_frame": 2},
+        {"server": farm[2].url, "start_frame": 3, "end_frame": 6},
+    ]
+    job = submit_split(farm[0], linked_scene, tmp_path / "pack", child_jobs=child_jobs)
+
+    done = wait_for_job(farm[0].proxy(), job["id"])
+
+    assert done["status"] == "completed", done
+    shares = {(c["server"], c["start_frame"], c["end_frame"]) for c in done["children"]}
+    assert shares == {(farm[0].url, 1, 2), (farm[2].url, 3, 6)}
+    assert len(farm[0].proxy().get_job_files(job["id"])) == 6

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from zordon.client import BadRequest, ClientError, RenderServerProxy
-from zordon.cluster import capacity
+from zordon.cluster import capacity, gather
 from zordon.cluster.packing import pack_input
 from zordon.cluster.peers import PeerDirectory
 from zordon.cluster.split import Share, contiguous, interleave
@@ -46,8 +45,6 @@ LOST_AFTER_S = 6.0
 MAX_ATTEMPTS = 3
 MIN_SEGMENT_S = 5.0
 PROXY_TIMEOUT_S = 5.0
-FRAME_NUMBER = re.compile(r"_(?P<frame>-?\d+)\.[A-Za-z0-9]+$")
-SEGMENT = re.compile(r"^seg_(?P<start>-?\d+)_(?P<end>-?\d+)\.")
 
 
 @dataclasses.dataclass
@@ -332,21 +329,7 @@ class Coordinator:
     # bringing frames home
 
     def _home(self, parent: Job, engine: Engine) -> set[int]:
-        """Frames whose output is in the parent's folder."""
-        frames: set[int] = set()
-        if engine.name == "ffmpeg":
-            for path in _files(parent.folder / "segments"):
-                match = SEGMENT.match(path.name)
-                if match:
-                    start, end = int(match["start"]), int(match["end"])
-                    frames.update(range(start, end + 1, parent.frame_step))
-            return frames
-        stem = Path(parent.input_path).stem
-        for path in _files(parent.output_dir):
-            match = FRAME_NUMBER.search(path.name)
-            if match and path.name.startswith(stem + "_"):
-                frames.add(int(match["frame"]))
-        return frames
+        return gather.frames_home(parent, segmented=engine.name == "ffmpeg")
 
     def _gather(
         self, parent: Job, engine: Engine, child: Child, home: set[int]
@@ -365,44 +348,19 @@ class Coordinator:
             return
         proxy = self._proxy(child.server, transfer=True)
         try:
-            names = proxy.get_job_files(child.id)
-            if engine.name == "ffmpeg":
-                self._fetch_segment(parent, child, proxy, names)
+            if engine.name != "ffmpeg":
+                home.update(gather.fetch_frames(parent, proxy, child.id, wanted))
+            elif gather.fetch_segment(
+                parent, proxy, child.id, child.start_frame, child.end_frame
+            ):
                 home.update(frames)
+                self._log(parent, f"segment {child.label} home")
             else:
-                home.update(self._fetch_frames(parent, child, proxy, names, wanted))
+                self._lose(parent, child, "it finished without an output file")
         except ClientError as exc:
             logger.warning(
                 "job %s: fetching from %s failed: %s", parent.id, child.server, exc
             )
-
-    def _fetch_frames(
-        self,
-        parent: Job,
-        child: Child,
-        proxy: RenderServerProxy,
-        names: list[str],
-        wanted: list[int],
-    ) -> set[int]:
-        assert child.id is not None
-        got = set()
-        for name in names:
-            match = FRAME_NUMBER.search(name)
-            if match and int(match["frame"]) in wanted:
-                proxy.download_job_file(child.id, name, parent.output_dir)
-                got.add(int(match["frame"]))
-        return got
-
-    def _fetch_segment(
-        self, parent: Job, child: Child, proxy: RenderServerProxy, names: list[str]
-    ) -> None:
-        assert child.id is not None and names
-        folder = parent.folder / "segments"
-        name = names[0]
-        temp = proxy.download_job_file(child.id, name, folder / ".incoming")
-        suffix = Path(name).suffix
-        temp.replace(folder / f"seg_{child.start_frame}_{child.end_frame}{suffix}")
-        self._log(parent, f"segment {child.start_frame}-{child.end_frame} home")
 
     # failures
 
@@ -462,8 +420,7 @@ class Coordinator:
 
     def _join(self, parent: Job, engine: Engine) -> None:
         """Every frame is home: run the engine's join steps and complete."""
-        pieces = _files(parent.folder / "segments")
-        pieces = sorted(pieces, key=lambda p: int(SEGMENT.match(p.name)["start"]))  # type: ignore[index]
+        pieces = gather.segments(parent)
         task = task_for(parent)
         self._log(parent, "every frame is home")
         self._trees.pop(parent.id, None)
@@ -514,12 +471,6 @@ def _share_out(
     if engine.name == "ffmpeg":
         return contiguous(frames, step, servers)
     return interleave(frames, servers)
-
-
-def _files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return [p for p in folder.iterdir() if p.is_file()]
 
 
 def _attempts(children: list[Child], frame: int, step: int) -> int:
