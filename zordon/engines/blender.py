@@ -20,7 +20,7 @@ from zordon.engines.base import (
     int_arg,
     reject_unknown,
 )
-from zordon.engines.blend_file import read_scene_facts
+from zordon.engines.blend_reader import BlendReader
 from zordon.engines.ffmpeg import GENERIC_FAILURES, FFmpegEngine
 from zordon.errors import EngineError, InvalidRequest
 
@@ -62,6 +62,7 @@ class BlenderEngine(Engine):
     def __init__(self, path: str | None = None, ffmpeg: FFmpegEngine | None = None):
         super().__init__(path)
         self.ffmpeg = ffmpeg or FFmpegEngine()
+        self.reader = BlendReader()
 
     def version_argv(self) -> list[str]:
         return ["--factory-startup", "-b", "--version"]
@@ -102,7 +103,7 @@ class BlenderEngine(Engine):
         self, input_path: Path, args: Mapping[str, Any] | None = None
     ) -> ProjectInfo:
         try:
-            facts = read_scene_facts(input_path, (args or {}).get("scene"))
+            facts = self.reader.read(input_path, (args or {}).get("scene"))
         except ValueError as exc:
             logger.info("%s: no scene facts: %s", input_path.name, exc)
             return ProjectInfo(facts={"error": str(exc)})

@@ -74,6 +74,7 @@ def _warm_up(services: Services) -> None:
     """Ask the slow questions once now, not in the first request that needs them."""
     for engine in services.engines.installed():
         logger.info("%s %s at %s", engine.name, engine.version, engine.path)
+    services.engines.get("blender").reader.warm_up()  # type: ignore[attr-defined]
 
 
 def _stop_on_signals(server: object, services: Services) -> None:
