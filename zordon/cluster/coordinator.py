@@ -112,6 +112,10 @@ class Coordinator:
     def start(self) -> None:
         self.queue.split_jobs = True
         self.queue.on_submit.append(lambda _jobs: self._wake.set())
+        self.queue.known_servers = lambda: {
+            self.self_url,
+            *(peer.url for peer in self.peers.peers()),
+        }
         self.queue.on_cancel.append(self._cancel_children)
         self.queue.on_delete.append(self._delete_children)
         self._thread = threading.Thread(target=self._loop, name="coordinator")

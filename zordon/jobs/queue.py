@@ -6,8 +6,11 @@ runner and the job folders in step.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import shutil
+import socket
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -68,6 +71,7 @@ class JobQueue:
         # The cluster sets these when it runs; until then split jobs run here.
         self.split_jobs = False
         self.on_submit: list[Callable[[list[Job]], None]] = []
+        self.known_servers: Callable[[], set[str]] = set
         self.on_cancel: list[Callable[[Job], None]] = []
         self.on_delete: list[Callable[[Job], None]] = []
 
@@ -76,6 +80,7 @@ class JobQueue:
         specs: list[Mapping[str, Any]],
         upload: Upload | None = None,
         local_allowed: bool = False,
+        client_addr: str | None = None,
     ) -> list[Job]:
         """Check every spec, then create all the jobs, or none."""
         if not specs:
@@ -84,7 +89,7 @@ class JobQueue:
         planned: list[tuple[Job, _Input]] = []
         try:
             for spec in specs:
-                planned.append(self._plan(spec, staged, local_allowed))
+                planned.append(self._plan(spec, staged, local_allowed, client_addr))
             for job, source in planned:
                 source.place(job.folder / "input", self.blobs)
         except BaseException:
@@ -114,7 +119,11 @@ class JobQueue:
         return path
 
     def _plan(
-        self, spec: Mapping[str, Any], staged: Path | None, local_allowed: bool
+        self,
+        spec: Mapping[str, Any],
+        staged: Path | None,
+        local_allowed: bool,
+        client_addr: str | None,
     ) -> tuple[Job, _Input]:
         """Build one job from its spec, and say where its input comes from."""
         if not isinstance(spec, Mapping):
@@ -143,7 +152,7 @@ class JobQueue:
             args=args,
             facts=info.facts,
             enable_split_jobs=_flag(spec.get("enable_split_jobs", False)),
-            parent=_parent(spec.get("parent")),
+            parent=_parent(spec.get("parent"), client_addr),
             children=[],
             status=JobStatus.NOT_STARTED.value,
             progress=0.0,
@@ -157,7 +166,9 @@ class JobQueue:
             job.frame_step = 1
         if job.enable_split_jobs and self.split_jobs:
             job.status = JobStatus.WAITING_FOR_SUBJOBS.value
-            job.children = _planned_children(spec.get("child_jobs"), job)
+            job.children = _planned_children(
+                spec.get("child_jobs"), job, self.known_servers()
+            )
         return job, source
 
     def _input(
@@ -265,8 +276,12 @@ class _Input:
             shutil.copyfile(self.probe_path, target)
 
 
-def _planned_children(value: Any, job: Job) -> list[dict[str, Any]]:
-    """A hand-made split: ``[{"server": URL, "start_frame": a, "end_frame": b}]``."""
+def _planned_children(value: Any, job: Job, known: set[str]) -> list[dict[str, Any]]:
+    """A hand-made split: ``[{"server": URL, "start_frame": a, "end_frame": b}]``.
+
+    Each server must be this one (``self``) or a peer it knows: a request
+    cannot make a server send files to, or fetch frames from, any address.
+    """
     if not value:
         return []
     if not isinstance(value, list):
@@ -284,18 +299,39 @@ def _planned_children(value: Any, job: Job) -> list[dict[str, Any]]:
             )
         taken |= frames
         server = str(entry["server"]).rstrip("/")
+        if server not in ("self", "local", *known):
+            raise InvalidRequest(f"{server!r} is not this server or a known peer")
         planned.append({"server": server, "start_frame": start, "end_frame": end})
     return planned
 
 
-def _parent(value: Any) -> str | None:
-    """A child's parent, as ``JOB_ID@URL`` of the server that split it."""
+def _parent(value: Any, client_addr: str | None) -> str | None:
+    """A child's parent, as ``JOB_ID@URL`` of the server that split it.
+
+    The URL must name the machine the request came from, so that nobody can
+    point a server's status reports at a third address.
+    """
     if value is None:
         return None
     job_id, sep, url = str(value).partition("@")
-    if not sep or not job_id or not url.startswith(("http://", "https://")):
+    host = urllib.parse.urlsplit(url).hostname
+    if not sep or not job_id or not url.startswith(("http://", "https://")) or not host:
         raise InvalidRequest("parent must look like JOB_ID@http://host:port")
+    if client_addr is not None and not _same_host(host, client_addr):
+        raise InvalidRequest(f"parent {url} is not the machine that sent the job")
     return str(value)
+
+
+def _same_host(host: str, client_addr: str) -> bool:
+    try:
+        client = ipaddress.ip_address(client_addr)
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (ValueError, OSError):
+        return False
+    named = {ipaddress.ip_address(a.split("%")[0]) for a in addresses}
+    if client.is_loopback:
+        return any(a.is_loopback for a in named)
+    return client in named
 
 
 def _upload_name(upload: Upload) -> str:

@@ -8,6 +8,7 @@ written to the store at most every ``PROGRESS_INTERVAL_S``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from zordon.engines import EngineRegistry, RenderTask, Step
-from zordon.errors import ZordonError
+from zordon.errors import EngineError, ZordonError
 from zordon.jobs import process
 from zordon.jobs.model import Job
 from zordon.jobs.status import JobStatus
@@ -113,8 +114,17 @@ class Runner:
                     self._cancelled.discard(job.id)
 
     def _run(self, job: Job) -> None:
+        if self._was_cancelled(job.id) or not self._exists(job.id):
+            return  # cancelled or deleted since it was claimed
         engine = self.engines.get(job.renderer)
         self.run_steps(job, lambda: engine.plan(task_for(job)))
+
+    def _exists(self, job_id: str) -> bool:
+        try:
+            self.store.get(job_id)
+        except ZordonError:
+            return False
+        return True
 
     def run_steps(self, job: Job, plan: Callable[[], list[Step]]) -> None:
         """Run the steps ``plan`` makes for ``job``, logging, then finish the job."""
@@ -153,14 +163,18 @@ class Runner:
     def _run_process(
         self, job: Job, step: Step, log: TextIO, done: float, total: float
     ) -> int:
-        proc = process.start(step.argv, cwd=job.output_dir)
-        process.record(proc, job.folder / PID_FILE)
+        try:
+            proc = process.start(step.argv, cwd=job.output_dir)
+        except OSError as exc:
+            raise EngineError(f"cannot start {step.label}: {exc}") from exc
         with self._lock:
             self._procs[job.id] = proc
-        if not self._mark_running(job.id):
-            process.kill_tree(proc)
-        logger.info("job %s: %s started, pid %s", job.id, step.label, proc.pid)
         try:
+            with contextlib.suppress(OSError):  # the folder may be deleted by now
+                process.record(proc, job.folder / PID_FILE)
+            if not self._mark_running(job.id):
+                process.kill_tree(proc)
+            logger.info("job %s: %s started, pid %s", job.id, step.label, proc.pid)
             self._follow(job.id, proc, step, log, done, total)
             return proc.wait()
         finally:

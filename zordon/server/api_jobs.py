@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, request, send_file
+from werkzeug.utils import secure_filename
 
 from zordon.errors import InvalidRequest, NotFound
 from zordon.jobs import outputs
@@ -85,11 +86,12 @@ def download_all(job_id: str) -> Response:
     svc = services()
     job = svc.store.get(job_id)
     archive = outputs.zip_all(job, svc.config.data_dir / "tmp")
-    response = send_file(
-        archive, as_attachment=True, download_name=f"{job.name}-{job.id}.zip"
-    )
-    response.call_on_close(lambda: archive.unlink(missing_ok=True))
-    return response
+    # Unlinked at once: the open handle keeps the bytes until the send ends,
+    # whether or not the WSGI server calls the response's close hooks.
+    stream = open(archive, "rb")  # noqa: SIM115 - send_file closes it
+    archive.unlink()
+    name = secure_filename(job.name) or "job"
+    return send_file(stream, as_attachment=True, download_name=f"{name}-{job.id}.zip")
 
 
 @blueprint.get("/jobs/<job_id>/thumbnail")
@@ -113,7 +115,10 @@ def add_job() -> Any:
     specs, upload = _read_job_request()
     single = isinstance(specs, dict)
     jobs = services().queue.submit(
-        [specs] if single else specs, upload, local_allowed=_from_loopback()
+        [specs] if single else specs,
+        upload,
+        local_allowed=_from_loopback(),
+        client_addr=request.remote_addr,
     )
     if single:
         return jobs[0].to_dict()
