@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ DEFAULT_TIMEOUT_S = 10.0
 LONG_POLL_TIMEOUT_S = 40.0
 TRANSFER_TIMEOUT_S = 600.0
 CHUNK_BYTES = 1 << 20
+BUSY_RETRY_S = 1.0
 
 
 class ClientError(Exception):
@@ -176,12 +178,16 @@ class RenderServerProxy:
 
     def long_poll(self, token: str | None) -> dict[str, Any] | None:
         """The job list once it changes from ``token``; None after 30 s unchanged."""
-        response = self.request(
-            "GET",
-            "/jobs/long_poll",
-            params={"token": token} if token else None,
-            timeout_s=LONG_POLL_TIMEOUT_S,
-        )
+        try:
+            response = self.request(
+                "GET",
+                "/jobs/long_poll",
+                params={"token": token} if token else None,
+                timeout_s=LONG_POLL_TIMEOUT_S,
+            )
+        except ServiceUnavailable:
+            time.sleep(BUSY_RETRY_S)  # the server has too many long-polls open
+            return None
         return None if response.status_code == 204 else response.json()
 
     def get_jobs_by_status(self, status: str) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@
     │   └── JobNotFoundError no job with that id (HTTP 400, as the API reference says)
     ├── NotFound             a file or thumbnail that is not there (HTTP 404)
     ├── Unauthorized         a change without the farm token (HTTP 401)
-    ├── EngineUnavailable    the engine is not installed on this server (HTTP 503)
+    ├── ServiceUnavailable   the server is too busy for this now (HTTP 503)
+    │   └── EngineUnavailable the engine is not installed on this server
     └── EngineError          an engine ran and failed; the job ends in error
 
 The server turns each class into its HTTP status; the client raises its own
@@ -45,10 +46,14 @@ class Unauthorized(ZordonError):
     http_status = 401
 
 
-class EngineUnavailable(ZordonError):
-    """The engine is not installed on this server."""
+class ServiceUnavailable(ZordonError):
+    """The server cannot do this now; the same request may work later."""
 
     http_status = 503
+
+
+class EngineUnavailable(ServiceUnavailable):
+    """The engine is not installed on this server."""
 
 
 class EngineError(ZordonError):

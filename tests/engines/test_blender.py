@@ -189,7 +189,24 @@ def test_the_encode_step_reads_the_frames_with_the_image2_demuxer(engine, tmp_pa
 
     at = argv.index("-pattern_type")
     assert argv[at - 2 : at] == ["-f", "image2"]
-    assert argv[argv.index("-i") + 1] == str(tmp_path / "output" / "shot_*.*")
+    assert argv[argv.index("-i") + 1] == str(tmp_path / "output" / "shot_*.png")
+
+
+def test_the_encode_step_reads_jpeg_frames_under_a_literal_name(engine, tmp_path):
+    odd = RenderTask(
+        job_id="abc123",
+        input_path=tmp_path / "take#1 [v2].blend",
+        output_dir=tmp_path / "output",
+        start_frame=1,
+        end_frame=2,
+        args={"encode_video": True, "format": "JPEG"},
+        facts=SCENE_FACTS,
+    )
+
+    argv = engine.plan(odd)[1].argv
+
+    pattern = str(tmp_path / "output" / "take#1 \\[v2\\]_*.jpg")
+    assert argv[argv.index("-i") + 1] == pattern
 
 
 def test_a_failed_encode_of_the_frames_says_why(engine, tmp_path):

@@ -93,6 +93,29 @@ def test_frame_numbers_that_are_not_integers_are_a_400(proxy, scene_blend, value
         submit(proxy, scene_blend, start_frame=value, end_frame=3)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"), [("scene", "NoSuchScene"), ("camera", "Cam2")]
+)
+def test_a_scene_or_camera_the_file_lacks_is_a_400(proxy, scene_blend, key, value):
+    with pytest.raises(BadRequest, match=value):
+        submit(proxy, scene_blend, args={key: value})
+
+
+@pytest.mark.parametrize(
+    "spec", [{"start_frame": 19, "end_frame": 25}, {"frames": [1]}]
+)
+def test_video_frames_outside_the_clip_or_listed_are_a_400(proxy, clip, spec):
+    with pytest.raises(BadRequest, match="frame"):
+        submit(proxy, clip, **spec)
+
+
+def test_an_empty_file_sent_by_digest_is_a_400(proxy, tmp_path):
+    (tmp_path / "empty.blend").write_bytes(b"")
+
+    with pytest.raises(BadRequest, match="empty"):
+        proxy.create_job_from_tree({}, tmp_path, "empty.blend")
+
+
 def test_a_body_that_is_not_json_is_a_400(server):
     response = post_body(server, b'{"renderer": "blender",')
 

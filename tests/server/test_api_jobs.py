@@ -1,4 +1,5 @@
 import io
+import threading
 
 import pytest
 
@@ -251,3 +252,73 @@ def test_a_refused_upload_leaves_no_files_behind(client, services):
 
     leftovers = [p for p in services.config.jobs_dir.rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+def upload(client, spec):
+    return client.post(
+        "/api/add_job",
+        data={"json": spec, "file": (io.BytesIO(b"BLENDER"), "shot.blend")},
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ('{"start_frame": -2, "end_frame": -1}', "0 or more"),
+        ('{"start_frame": "5_0"}', "integer"),
+        ('{"frame_step": 0}', "frame_step"),
+        ('{"name": ["a", 1]}', "name"),
+        ('{"name": "two\\r\\nlines"}', "name"),
+        ('{"frames": [1, 1]}', "distinct"),
+        ('{"parent": "abc@http://10.9.9.9:8735"}', "not the machine"),
+        ('{"parent": "no-at-sign"}', "JOB_ID@"),
+    ],
+)
+def test_add_job_refuses_frames_names_and_parents_it_cannot_honour(
+    client, spec, reason
+):
+    response = upload(client, spec)
+
+    assert response.status_code == 400
+    assert reason in text(response)
+
+
+def test_a_split_by_hand_may_not_name_an_unknown_server(client, services):
+    services.queue.split_jobs = True
+    spec = (
+        '{"enable_split_jobs": true, "child_jobs": '
+        '[{"server": "http://10.9.9.9:8735", "start_frame": 1, "end_frame": 1}]}'
+    )
+
+    response = upload(client, spec)
+
+    assert response.status_code == 400
+    assert "known peer" in text(response)
+
+
+def test_a_manifest_naming_a_file_and_a_folder_alike_is_refused(client):
+    digest = "a" * 64
+    body = {"files": {"a": digest, "a/b.blend": digest}, "main_file": "a/b.blend"}
+
+    response = client.post("/api/add_job", json=body)
+
+    assert response.status_code == 400
+    assert "both a file and a folder" in text(response)
+
+
+def test_download_all_leaves_no_archive_behind(client, job, services):
+    response = client.get(f"/api/jobs/{job.id}/download_all")
+    response.get_data()
+    response.close()
+
+    assert response.status_code == 200
+    assert list((services.config.data_dir / "tmp").glob("*")) == []
+
+
+def test_long_polls_past_the_limit_are_told_to_come_back(client, services, job):
+    services.long_polls = threading.Semaphore(0)
+
+    response = client.get("/api/jobs/long_poll?token=whatever")
+
+    assert response.status_code == 503

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from zordon import __version__
@@ -92,6 +93,8 @@ def submit(
         spec["start_frame"], spec["end_frame"] = _parse_frames(frames)
     if split:
         spec["enable_split_jobs"] = True
+    if file.stat().st_size == 0:
+        raise click.ClickException(f"{file} is empty")
     proxy = _proxy(server)
     with tempfile.TemporaryDirectory(prefix="zordon-pack-") as folder:
         bundle = _pack(file, Path(folder))
@@ -108,7 +111,7 @@ def submit(
     if watch:
         final = _call(lambda: watch_job(proxy, job["id"], console))
         if final["status"] != "completed":
-            raise click.ClickException(f"job {final['status']}: {final['error']}")
+            raise SystemExit(1)  # watch_job has said why
 
 
 @cli.command()
@@ -126,12 +129,12 @@ def jobs(server: str) -> None:
     for job in listed:
         table.add_row(
             job["id"],
-            job["name"],
+            escape(job["name"]),
             job["renderer"],
             job["status"],
             f"{job['start_frame']}-{job['end_frame']}",
             f"{job['progress']:.0%}",
-            (job["error"] or "")[:60],
+            escape((job["error"] or "")[:60]),
         )
     Console().print(table)
 
@@ -191,10 +194,10 @@ def _pack(file: Path, folder: Path) -> Pack:
     try:
         bundle = pack_input(file.resolve(), folder)
     except InvalidRequest as exc:
-        console.print(f"[yellow]warning:[/] {exc}; sending the file alone")
+        console.print(f"[yellow]warning:[/] {escape(str(exc))}; sending the file alone")
         return Pack(file.parent, file.name, {file.name: sha256_file(file)})
     for missing in bundle.missing:
-        console.print(f"[yellow]warning:[/] dependency missing: {missing}")
+        console.print(f"[yellow]warning:[/] dependency missing: {escape(missing)}")
     return bundle
 
 

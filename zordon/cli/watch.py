@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from zordon.client import RenderServerProxy
@@ -51,12 +52,13 @@ def _draw(progress: Progress, bars: dict[str, TaskID], job: dict[str, Any]) -> N
 def _report(job: dict[str, Any], console: Console) -> None:
     # soft_wrap: a folder or an error split across lines cannot be copied.
     if job["status"] == "completed":
+        folder = escape(job["output_dir"])
         console.print(
-            f"[green]job {job['id']} completed[/]; files in {job['output_dir']}",
-            soft_wrap=True,
+            f"[green]job {job['id']} completed[/]; files in {folder}", soft_wrap=True
         )
         console.print(f"download them with: zordon download {job['id']} --all")
     else:
         console.print(
-            f"[red]job {job['id']} {job['status']}[/]: {job['error']}", soft_wrap=True
+            f"[red]job {job['id']} {job['status']}[/]: {escape(job['error'])}",
+            soft_wrap=True,
         )

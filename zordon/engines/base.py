@@ -157,6 +157,12 @@ class Engine(ABC):
     def plan(self, task: RenderTask) -> list[Step]:
         """The processes that render ``task``, in order."""
 
+    def check_frames(
+        self, frames: Sequence[int], listed: bool, info: ProjectInfo
+    ) -> None:
+        """Raise :class:`InvalidRequest` for frames this input cannot give."""
+        return None  # any frame is fine unless an engine knows better
+
     def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments a child of a split job gets; the parent does the rest."""
         return dict(args)

@@ -27,7 +27,15 @@ from zordon.errors import EngineError, InvalidRequest
 logger = logging.getLogger(__name__)
 
 FORMATS = ("PNG", "JPEG", "OPEN_EXR")
-NAME_PATTERN = re.compile(r"^[^\x00-\x1f]{1,63}$")
+# File name endings Blender gives each image format (with -x 1).
+EXTENSIONS = {
+    "PNG": "png",
+    "JPEG": "jpg",
+    "OPEN_EXR": "exr",
+    "TIFF": "tif",
+    "BMP": "bmp",
+}
+NAME_PATTERN = re.compile(r"[^\x00-\x1f\x7f]{1,63}")
 FRAME_DIGITS = 4
 
 # Runs inside Blender after the file loads, with values we checked and quoted.
@@ -107,6 +115,7 @@ class BlenderEngine(Engine):
         except ValueError as exc:
             logger.info("%s: no scene facts: %s", input_path.name, exc)
             return ProjectInfo(facts={"error": str(exc)})
+        _check_names(input_path, args or {}, facts)
         return ProjectInfo(
             start_frame=facts["start_frame"],
             end_frame=facts["end_frame"],
@@ -167,7 +176,9 @@ class BlenderEngine(Engine):
 
     def _encode_step(self, task: RenderTask, fps: float) -> Step:
         stem = task.input_path.stem
-        frames = task.output_dir / f"{stem}_*.*"
+        image_format = task.args.get("format") or task.facts.get("output_format")
+        suffix = EXTENSIONS.get(str(image_format), "png")
+        frames = task.output_dir / f"{_glob_escape(stem)}_*.{suffix}"
         video = task.output_dir / f"{stem}.mp4"
         argv = [
             self.ffmpeg.require_path(),
@@ -178,6 +189,21 @@ class BlenderEngine(Engine):
         ]
         total = len(task.frames)
         return Step("encode", argv, _EncodeTracker(task, total))
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally by FFmpeg's glob pattern."""
+    return "".join("\\" + c if c in "[]*?\\" else c for c in text)
+
+
+def _check_names(path: Path, args: Mapping[str, Any], facts: dict[str, Any]) -> None:
+    """A scene or camera the file does not hold is refused before anything runs."""
+    for key, known in (("scene", facts["scenes"]), ("camera", facts["cameras"])):
+        if key in args and args[key] not in known:
+            names = ", ".join(known) or "none"
+            raise InvalidRequest(
+                f"{path.name} has no {key} {args[key]!r}; it has {names}"
+            )
 
 
 def frame_list_arg(frames: Sequence[int]) -> str:
@@ -195,7 +221,7 @@ def frame_list_arg(frames: Sequence[int]) -> str:
 
 
 def _name_arg(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
         raise InvalidRequest(f"{key} must be a name of 1-63 printable characters")
     return value
 

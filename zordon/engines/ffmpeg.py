@@ -7,7 +7,7 @@ import logging
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ PRESETS = (
 BITRATE = re.compile(r"^\d+(?:\.\d+)?[kKmM]?$")
 SCALE = re.compile(r"^(?P<w>-[12]|\d{1,5})[x:](?P<h>-[12]|\d{1,5})$")
 # Trailers FFmpeg prints after the line that says what went wrong.
-GENERIC_FAILURES = {"Conversion failed!"}
+GENERIC_FAILURES = {"Conversion failed!", "Error marking filters as finished"}
 # Demuxers that read other files or URLs named inside the input.
 REFUSED_FORMATS = {"hls", "concat", "ffconcat", "tee", "image2", "lavfi", "dash"}
 
@@ -107,7 +107,7 @@ class FFmpegEngine(Engine):
         if "crf" in args:
             clean["crf"] = int_arg("crf", args["crf"], 0, 63)
         if "bitrate" in args:
-            if not BITRATE.match(str(args["bitrate"])):
+            if not BITRATE.fullmatch(str(args["bitrate"])):
                 raise InvalidRequest("bitrate must look like 2M, 800k or 500000")
             clean["bitrate"] = str(args["bitrate"])
         if "preset" in args:
@@ -178,6 +178,15 @@ class FFmpegEngine(Engine):
         duration_s = _segment_duration(task, facts)
         return [Step("encode", argv, _Tracker(task, duration_s))]
 
+    def check_frames(
+        self, frames: Sequence[int], listed: bool, info: ProjectInfo
+    ) -> None:
+        if listed:
+            raise InvalidRequest("a video job takes a frame range, not a list")
+        count = info.end_frame
+        if count and (frames[0] < 1 or frames[-1] > count):
+            raise InvalidRequest(f"the video has frames 1 to {count} only")
+
     def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         # Children encode video only; the parent adds the audio once, seamless.
         return {**args, "audio": False}
@@ -235,7 +244,7 @@ def _size_args(args: Mapping[str, Any]) -> dict[str, str]:
     if "height" in args:
         return {"scale": f"-2:{int_arg('height', args['height'], 2, 8640)}"}
     if "scale" in args:
-        match = SCALE.match(str(args["scale"]).strip())
+        match = SCALE.fullmatch(str(args["scale"]).strip())
         if not match:
             raise InvalidRequest("scale must look like 1280x720 or -2x360")
         return {"scale": f"{match.group('w')}:{match.group('h')}"}

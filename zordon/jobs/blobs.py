@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 CHUNK_BYTES = 1 << 20
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_MANIFEST_FILES = 10_000
+MAX_NAME_BYTES = 255
 
 
 def sha256_file(path: Path) -> str:
@@ -57,6 +58,8 @@ def safe_relpath(text: str) -> PurePosixPath:
         or ":" in path.parts[0]
     ):
         raise InvalidRequest(f"file path {text!r} must be relative and stay inside")
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
+        raise InvalidRequest(f"file path {text[:80]!r}... has a name that is too long")
     return path
 
 
@@ -70,6 +73,10 @@ def check_manifest(files: object) -> dict[str, str]:
         if not isinstance(digest, str) or not SHA256.match(digest):
             raise InvalidRequest(f"{rel!r}: not a SHA-256 digest")
         clean[safe_relpath(rel).as_posix()] = digest
+    folders = {str(parent) for rel in clean for parent in PurePosixPath(rel).parents}
+    clashes = sorted(folders & set(clean))
+    if clashes:
+        raise InvalidRequest(f"{clashes[0]!r} is both a file and a folder")
     return clean
 
 
@@ -128,10 +135,13 @@ class BlobStore:
                 f"this server does not hold {len(missing)} of the job's files; "
                 "upload them to /api/cache first"
             )
-        for rel, digest in files.items():
-            target = folder / safe_relpath(rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(self.path(digest), target)
+        try:
+            for rel, digest in files.items():
+                target = folder / safe_relpath(rel)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(self.path(digest), target)
+        except OSError as exc:
+            raise InvalidRequest(f"cannot lay the job's files out: {exc}") from exc
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import shutil
 import socket
 import urllib.parse
@@ -46,7 +47,9 @@ JOB_FIELDS = {
     "frames",
 }
 MAX_FRAME = 1_048_574  # Blender's MAXFRAME
-MAX_LISTED_FRAMES = 100_000
+MAX_LISTED_FRAMES = 10_000
+MAX_NAME = 200
+INTEGER = re.compile(r"-?\d{1,9}")
 
 
 @dataclass
@@ -144,7 +147,7 @@ class JobQueue:
         folder = self.jobs_dir / job_id
         job = Job(
             id=job_id,
-            name=str(spec.get("name") or PurePosixPath(source.name).name)[:200],
+            name=_name(spec.get("name"), PurePosixPath(source.name).name),
             renderer=engine.name,
             engine_version=engine.version,
             input_path=str(source.input_path(folder / "input")),
@@ -164,6 +167,7 @@ class JobQueue:
             job.frame_list = _frame_list(spec["frames"])
             job.start_frame, job.end_frame = job.frame_list[0], job.frame_list[-1]
             job.frame_step = 1
+        engine.check_frames(job.frames, job.frame_list is not None, info)
         if job.enable_split_jobs and self.split_jobs:
             job.status = JobStatus.WAITING_FOR_SUBJOBS.value
             job.children = _planned_children(
@@ -182,6 +186,8 @@ class JobQueue:
             probe_path = self.blobs.path(files[main])
             if not probe_path.exists():
                 raise InvalidRequest(f"upload {main!r} to /api/cache first")
+            if probe_path.stat().st_size == 0:
+                raise InvalidRequest(f"{main!r} is empty")
             return _Input(main, probe_path, files=files)
         local = _local_source(spec, local_allowed)
         if local is not None:
@@ -334,10 +340,22 @@ def _same_host(host: str, client_addr: str) -> bool:
     return client in named
 
 
+def _name(value: Any, default: str) -> str:
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str) or len(value) > MAX_NAME or not value.isprintable():
+        raise InvalidRequest(
+            f"name must be printable text of at most {MAX_NAME} characters"
+        )
+    return value
+
+
 def _upload_name(upload: Upload) -> str:
     name = secure_filename(upload.filename or "")
-    if not name:
+    if not name or name.startswith("."):
         raise InvalidRequest("the uploaded file has no usable name")
+    if len(name) > MAX_NAME:
+        raise InvalidRequest(f"the uploaded file's name is over {MAX_NAME} characters")
     return name
 
 
@@ -354,7 +372,10 @@ def _frames(spec: Mapping[str, Any], info: Any) -> tuple[int, int, int]:
     step = _frame_number(spec, "frame_step", getattr(info, "frame_step", None))
     start = 1 if start is None else start
     end = start if end is None else end
-    step = step or 1
+    step = 1 if step is None else step
+    if start < 0 or end < 0:
+        # Blender reads a negative -s or -e as counted from the other end.
+        raise InvalidRequest("frames must be 0 or more")
     if start > end:
         raise InvalidRequest(f"start_frame {start} is after end_frame {end}")
     if step < 1:
@@ -378,12 +399,9 @@ def _frame_number(spec: Mapping[str, Any], key: str, default: int | None) -> int
     value = spec.get(key)
     if value is None:
         return default
-    if isinstance(value, (bool, float)):
+    if isinstance(value, bool | float) or not INTEGER.fullmatch(str(value).strip()):
         raise InvalidRequest(f"{key} must be an integer, not {value!r}")
-    try:
-        number = int(str(value).strip())
-    except ValueError as exc:
-        raise InvalidRequest(f"{key} must be an integer, not {value!r}") from exc
+    number = int(str(value).strip())
     if abs(number) > MAX_FRAME:
-        raise InvalidRequest(f"{key} must be between -{MAX_FRAME} and {MAX_FRAME}")
+        raise InvalidRequest(f"{key} must be between 0 and {MAX_FRAME}")
     return number

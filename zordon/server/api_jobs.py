@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, request, send_file
 from werkzeug.utils import secure_filename
 
-from zordon.errors import InvalidRequest, NotFound
+from zordon.errors import InvalidRequest, NotFound, ServiceUnavailable
 from zordon.jobs import outputs
 from zordon.jobs.queue import Upload
 from zordon.jobs.status import string_to_status
@@ -40,9 +40,13 @@ def list_jobs() -> Any:
 def long_poll() -> Any:
     svc = services()
     token = request.args.get("token")
-    if svc.store.wait_for_change(token, svc.config.long_poll_timeout_s):
-        return _job_list()
-    return Response(status=204)
+    if not svc.long_polls.acquire(blocking=False):
+        raise ServiceUnavailable("too many long-polls are open; try again in a second")
+    try:
+        changed = svc.store.wait_for_change(token, svc.config.long_poll_timeout_s)
+    finally:
+        svc.long_polls.release()
+    return _job_list() if changed else Response(status=204)
 
 
 @blueprint.get("/jobs/status/<status_val>")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
+import threading
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
@@ -20,6 +22,8 @@ from zordon.jobs.store import JobStore
 
 logger = logging.getLogger(__name__)
 
+RESERVED_THREADS = 8
+
 
 @dataclasses.dataclass
 class Services:
@@ -31,6 +35,9 @@ class Services:
     runner: Runner
     queue: JobQueue
     cluster: Cluster | None = None
+    long_polls: threading.Semaphore = dataclasses.field(
+        default_factory=lambda: threading.Semaphore(1)
+    )
 
     def close(self) -> None:
         if self.cluster is not None:
@@ -49,7 +56,17 @@ def build_services(config: Config) -> Services:
     runner.reclaim(interrupted)
     blobs = BlobStore(config.data_dir / "blobs")
     queue = JobQueue(store, runner, config.jobs_dir, blobs)
-    return Services(config, store, engines, runner, queue)
+    shutil.rmtree(config.data_dir / "tmp", ignore_errors=True)
+    # Long-polls may hold all threads but a few, which stay for everything else.
+    open_polls = max(1, config.server_threads - RESERVED_THREADS)
+    return Services(
+        config,
+        store,
+        engines,
+        runner,
+        queue,
+        long_polls=threading.Semaphore(open_polls),
+    )
 
 
 def create_app(config: Config, services: Services | None = None) -> Flask:
