@@ -193,6 +193,7 @@ def test_split_encode_keeps_the_frame_count_and_duration(
     out = farm[0].proxy().download_job_file(job["id"], "long.mp4", tmp_path / "out")
     assert probe_video(out)["nb_read_frames"] == 120
     assert abs(_duration_s(out) - 12.0) < 0.15
+    assert _lowest_psnr_db(out, clip) > 35, "a seam shows a repeated or lost frame"
 
 
 def test_a_video_too_short_to_split_is_encoded_in_one_piece(
@@ -275,3 +276,18 @@ def test_a_split_by_hand_sends_each_share_where_it_was_asked(
     shares = {(c["server"], c["start_frame"], c["end_frame"]) for c in done["children"]}
     assert shares == {(farm[0].url, 1, 2), (farm[2].url, 3, 6)}
     assert len(farm[0].proxy().get_job_files(job["id"])) == 6
+
+
+def _lowest_psnr_db(video: Path, source: Path) -> float:
+    """The worst frame-by-frame PSNR of ``video`` against ``source``."""
+    stats = video.with_suffix(".psnr.log")
+    argv = ["ffmpeg", "-v", "error", "-i", str(video), "-i", str(source)]
+    argv += ["-lavfi", f"[0:v][1:v]psnr=stats_file={stats}", "-f", "null", "-"]
+    subprocess.run(argv, check=True)
+    values = [
+        float(field.split(":")[1])
+        for line in stats.read_text().splitlines()
+        for field in line.split()
+        if field.startswith("psnr_avg:")
+    ]
+    return min(values)

@@ -27,6 +27,7 @@ from zordon.errors import EngineError, InvalidRequest
 logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 30
+SEEK_LEAD_S = 1.0
 CODECS = {
     "libx264": "libx264",
     "h264": "libx264",
@@ -169,10 +170,10 @@ class FFmpegEngine(Engine):
         if "error" in facts:
             raise EngineError(f"cannot read {task.input_path.name}: {facts['error']}")
         argv = [self.require_path(), "-hide_banner", "-nostdin", "-y"]
-        argv += _seek_argv(task, facts)
+        window = _window(task, facts)
+        argv += _seek_argv(window)
         argv += ["-i", str(task.input_path), "-map", "0:v:0"]
-        argv += _length_argv(task, facts)
-        argv += self._codec_argv(task.args, facts)
+        argv += self._codec_argv(task.args, facts, window)
         argv += ["-progress", "pipe:1", "-nostats"]
         argv.append(str(self.output_path(task)))
         duration_s = _segment_duration(task, facts)
@@ -212,7 +213,12 @@ class FFmpegEngine(Engine):
         container = task.args.get("container", "mp4")
         return task.output_dir / f"{task.input_path.stem}.{container}"
 
-    def _codec_argv(self, args: Mapping[str, Any], facts: dict[str, Any]) -> list[str]:
+    def _codec_argv(
+        self,
+        args: Mapping[str, Any],
+        facts: dict[str, Any],
+        window: tuple[float, float] | None,
+    ) -> list[str]:
         codec = args.get("codec", "libx264")
         argv = ["-c:v", codec]
         if codec in ("libx264", "libx265"):
@@ -225,14 +231,21 @@ class FFmpegEngine(Engine):
             argv += ["-preset", args["preset"]]
         # The fps filter drops or repeats frames to keep the duration; ``-r``
         # as an output option would stretch the video past its audio.
-        filters = [f"scale={args['scale']}"] if "scale" in args else []
+        filters = _trim("trim", "setpts", window)
+        if "scale" in args:
+            filters.append(f"scale={args['scale']}")
         if "fps" in args:
             filters.append(f"fps={args['fps']}")
         if filters:
             argv += ["-vf", ",".join(filters)]
+        if window is not None:
+            argv += ["-fps_mode", "passthrough"]  # the trim chose the frames
         if args.get("audio", True) and facts.get("has_audio"):
             audio_codec = "libopus" if args.get("container") == "webm" else "aac"
             argv += ["-map", "0:a:0?", "-c:a", audio_codec]
+            audio_filters = _trim("atrim", "asetpts", window)
+            if audio_filters:
+                argv += ["-af", ",".join(audio_filters)]
         else:
             argv.append("-an")
         return argv
@@ -271,6 +284,7 @@ def _facts_from_probe(probe: dict[str, Any]) -> dict[str, Any]:
     frames = int(video.get("nb_frames") or 0) or round(duration_s * (fps or 0))
     return {
         "format_name": probe.get("format", {}).get("format_name", ""),
+        "start_time": float(video.get("start_time") or 0.0),
         "duration_s": duration_s,
         "fps": fps,
         "frame_count": frames,
@@ -292,24 +306,34 @@ def _is_whole(task: RenderTask, facts: dict[str, Any]) -> bool:
     return task.start_frame <= 1 and task.end_frame >= facts["frame_count"]
 
 
-def _seek_argv(task: RenderTask, facts: dict[str, Any]) -> list[str]:
-    """Seek to the task's first frame when it starts after the video does.
+def _window(task: RenderTask, facts: dict[str, Any]) -> tuple[float, float] | None:
+    """The task's frames as [start, end) in the input's own timestamps.
 
-    The seek lands half a frame early: decoding then keeps the first frame
-    at or after that time, which is the wanted one whatever the rounding.
+    Each edge lies half a frame before a frame, so rounding in the file's
+    timestamps can neither add a frame nor lose one at a segment's seam.
     """
-    if task.start_frame <= 1 or not facts.get("fps"):
-        return []
-    start_s = (task.start_frame - 1.5) / facts["fps"]
-    return ["-ss", f"{start_s:.6f}"]
-
-
-def _length_argv(task: RenderTask, facts: dict[str, Any]) -> list[str]:
-    """Stop after the task's last frame (and its audio with it)."""
     if _is_whole(task, facts) or not facts.get("fps"):
+        return None
+    fps, offset = facts["fps"], facts.get("start_time", 0.0)
+    start_s = offset + max(task.start_frame - 1.5, 0) / fps
+    return start_s, offset + (task.end_frame - 0.5) / fps
+
+
+def _seek_argv(window: tuple[float, float] | None) -> list[str]:
+    """A fast seek to a second before the window; the trim then cuts exactly.
+
+    ``-copyts`` keeps the input's timestamps, which the trim filters read.
+    """
+    if window is None or window[0] < SEEK_LEAD_S:
+        return ["-copyts"] if window else []
+    return ["-ss", f"{window[0] - SEEK_LEAD_S:.6f}", "-copyts"]
+
+
+def _trim(trim: str, setpts: str, window: tuple[float, float] | None) -> list[str]:
+    if window is None:
         return []
-    count = len(task.frames)
-    return ["-frames:v", str(count), "-t", f"{count / facts['fps']:.6f}"]
+    start_s, end_s = window
+    return [f"{trim}=start={start_s:.6f}:end={end_s:.6f}", f"{setpts}=PTS-STARTPTS"]
 
 
 def _segment_duration(task: RenderTask, facts: dict[str, Any]) -> float:
