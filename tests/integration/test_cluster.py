@@ -291,3 +291,82 @@ def _lowest_psnr_db(video: Path, source: Path) -> float:
         if field.startswith("psnr_avg:")
     ]
     return min(values)
+
+
+def test_a_hand_split_renders_only_the_jobs_own_frames(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    child_jobs = [
+        {"server": "self", "start_frame": 1, "end_frame": 1},
+        {"server": farm[1].url, "start_frame": 2, "end_frame": 6},
+    ]
+    job = submit_split(
+        farm[0],
+        linked_scene,
+        tmp_path / "pack",
+        frame_step=2,
+        end_frame=6,
+        child_jobs=child_jobs,
+    )
+
+    done = wait_for_job(farm[0].proxy(), job["id"])
+
+    assert done["status"] == "completed", done
+    assert farm[0].proxy().get_job_files(job["id"]) == [
+        f"shot_{n:04d}.png" for n in (1, 3, 5)
+    ]
+
+
+def test_a_pushed_claim_about_a_child_is_checked_with_its_server(
+    farm: list[ServerProcess], linked_scene: Path, tmp_path: Path
+) -> None:
+    job = submit_split(farm[0], linked_scene, tmp_path / "pack", args={"samples": 400})
+    wait_until(
+        lambda: any(c["id"] for c in farm[0].proxy().get_job(job["id"])["children"]),
+        timeout_s=20,
+        what="children to be made",
+    )
+    child = next(c for c in farm[0].proxy().get_job(job["id"])["children"] if c["id"])
+
+    for forged in ("completed", "error", "not a status"):
+        farm[0].proxy().send_subjob_update_notification(
+            job["id"], {"id": child["id"], "status": forged, "progress": "NaN"}
+        )
+
+    done = wait_for_job(farm[0].proxy(), job["id"])
+    assert done["status"] == "completed", done
+    assert len(farm[0].proxy().get_job_files(job["id"])) == 6
+
+
+def test_a_peer_whose_engine_fails_loses_its_frames_to_the_others(
+    linked_scene: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "blender"
+    broken.write_text(
+        '#!/bin/sh\ncase "$*" in *--version*) echo "Blender 3.4.1";; esac\n'
+        'case "$*" in *--version*) exit 0;; esac\necho "Error: broken"; exit 1\n'
+    )
+    broken.chmod(0o755)
+    healthy = ServerProcess(tmp_path / "healthy")
+    sick = ServerProcess(tmp_path / "sick", env={"ZORDON_BLENDER_PATH": str(broken)})
+    healthy.extra_args += ["--peer", sick.url]
+    sick.extra_args += ["--peer", healthy.url]
+    tmp_path.mkdir(exist_ok=True)
+    try:
+        for server in (healthy, sick):
+            server.start()
+        wait_until(
+            lambda: any(p["up"] for p in healthy.proxy().detected_clients()),
+            timeout_s=20,
+            what="the peers to meet",
+        )
+        job = submit_split(healthy, linked_scene, tmp_path / "pack")
+
+        done = wait_for_job(healthy.proxy(), job["id"])
+
+        assert done["status"] == "completed", done
+        assert len(healthy.proxy().get_job_files(job["id"])) == 6
+        assert "lost" in healthy.proxy().get_job_logs(job["id"])
+    finally:
+        for server in (healthy, sick):
+            server.stop()

@@ -39,14 +39,16 @@ def watch_job(
 
 
 def _draw(progress: Progress, bars: dict[str, TaskID], job: dict[str, Any]) -> None:
+    """One bar for the job, and one per child, labelled by its server."""
     rows = [("this job", job)]
-    rows += [(child.get("server", "peer"), child) for child in job.get("children", [])]
+    for child in job.get("children", []):
+        label = f"{child.get('hostname') or child.get('server')} [{child.get('id')}]"
+        rows.append((label, child))
     for label, row in rows:
         if label not in bars:
-            bars[label] = progress.add_task(label, total=1.0, status="")
-        progress.update(
-            bars[label], completed=row.get("progress", 0.0), status=row.get("status")
-        )
+            bars[label] = progress.add_task(escape(label), total=1.0, status="")
+        status = "lost" if row.get("lost") else row.get("status")
+        progress.update(bars[label], completed=row.get("progress", 0.0), status=status)
 
 
 def _report(job: dict[str, Any], console: Console) -> None:

@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from zordon.cluster.packing import pack_input
 from zordon.cluster.peers import PeerDirectory
 from zordon.cluster.split import Share, contiguous, interleave
 from zordon.engines import Engine
+from zordon.errors import ZordonError
 from zordon.jobs.blobs import manifest_of
 from zordon.jobs.model import Job
 from zordon.jobs.queue import JobQueue
@@ -102,7 +104,7 @@ class Coordinator:
         self.self_url = self_url.rstrip("/")
         self._trees: dict[str, _Tree] = {}
         self._silent_since: dict[str, float] = {}
-        self._pushed: dict[str, dict[str, Any]] = {}
+        self._saving = threading.Lock()
         # Children given up since start; the store has them after the tick.
         self._abandoned: set[str] = set()
         self._wake = threading.Event()
@@ -127,15 +129,17 @@ class Coordinator:
         self._wake.set()
 
     def subjob_update(self, parent_id: str, child: dict[str, Any]) -> bool:
-        """Take a child's pushed state; False when the parent no longer wants it."""
+        """A child says it changed; False when the parent no longer wants it.
+
+        The push only wakes the coordinator, which then asks the child's own
+        server: what a request claims about a child is never taken as fact.
+        """
         parent = self.store.get(parent_id)
         child_id = str(child.get("id"))
         stored = {c.get("id"): c for c in parent.children}
         lost = child_id in self._abandoned or stored.get(child_id, {}).get("lost")
         if lost or parent.job_status.finished:
             return False
-        # A child may push before the call that made it has returned here.
-        self._pushed[child_id] = child
         self._wake.set()
         return True
 
@@ -160,20 +164,29 @@ class Coordinator:
         new = [c for c in children if c.id is None and not c.lost]
         if new:
             self._tree(parent)  # once, before the threads that send it
-            with ThreadPoolExecutor(len(new)) as pool:
-                list(pool.map(lambda c: self._create(parent, engine, c), new))
-        for child in children:
-            if child.active and child not in new and child.status != "completed":
-                self._refresh(parent, child)
-        for child in children:
-            if child.active:
-                self._gather(parent, engine, child, home)
+            self._each(new, lambda c: self._create(parent, engine, c, children, home))
+        following = [c for c in children if c.active and c not in new]
+        # One thread per child: a server that hangs holds up only its own.
+        self._each(following, lambda c: self._follow(parent, engine, c, home))
         children += self._reassign(parent, children, home)
-        if self.store.get(parent.id).job_status != JobStatus.WAITING_FOR_SUBJOBS:
+        if not self._save(parent, children, home):
             return  # cancelled or deleted meanwhile
-        self._save(parent, children, home)
         if len(home) == parent.total_frames:
             self._join(parent, engine)
+
+    @staticmethod
+    def _each(children: list[Child], work: Callable[[Child], None]) -> None:
+        if children:
+            with ThreadPoolExecutor(len(children)) as pool:
+                list(pool.map(work, children))
+
+    def _follow(
+        self, parent: Job, engine: Engine, child: Child, home: set[int]
+    ) -> None:
+        if child.status != JobStatus.COMPLETED:
+            self._refresh(parent, child)
+        if child.active:
+            self._gather(parent, engine, child, home)
 
     # splitting
 
@@ -228,7 +241,23 @@ class Coordinator:
         fastest = sorted(servers, key=lambda url: -servers[url])[:parts]
         return {url: servers[url] for url in fastest}
 
-    def _create(self, parent: Job, engine: Engine, child: Child) -> None:
+    def _create(
+        self,
+        parent: Job,
+        engine: Engine,
+        child: Child,
+        children: list[Child],
+        home: set[int],
+    ) -> None:
+        """Make the child job on its server, and record it at once."""
+        try:
+            self._send_child(parent, engine, child)
+        except Exception as exc:  # a server's odd answer fails this child alone
+            logger.exception("job %s: making a child failed", parent.id)
+            child.lost, child.error = True, f"could not create the child: {exc}"
+        self._save(parent, children, home)
+
+    def _send_child(self, parent: Job, engine: Engine, child: Child) -> None:
         """Make the child job on its server, sending the files it lacks."""
         tree = self._tree(parent)
         spec = {
@@ -251,7 +280,9 @@ class Coordinator:
             child.lost, child.error = True, f"could not create the child: {exc}"
             self._log(parent, f"{child.server}: {child.error}")
             return
-        child.id, child.status = made["id"], made["status"]
+        if not isinstance(made, dict) or not isinstance(made.get("id"), str):
+            raise ClientError(f"{child.server} answered add_job without a job id")
+        child.id, child.status = made["id"], str(made.get("status", ""))
         child.hostname = self._hostname(child.server)
         self._log(
             parent,
@@ -283,20 +314,20 @@ class Coordinator:
     def _refresh(self, parent: Job, child: Child) -> None:
         """Update a child from its push or its server; give up on silent ones."""
         assert child.id is not None
-        state = self._pushed.pop(child.id, None)
-        if state is None:
-            try:
-                state = self._proxy(child.server).get_job(child.id)
-            except BadRequest:
-                self._lose(parent, child, "its job vanished from the server")
-                return
-            except ClientError as exc:
-                self._silent(parent, child, exc)
-                return
+        try:
+            state = self._proxy(child.server).get_job(child.id)
+            status = JobStatus(state["status"])
+            progress = min(max(float(state.get("progress", 0.0)), 0.0), 1.0)
+            frames_done = int(state.get("frames_done", 0))
+        except BadRequest:
+            self._lose(parent, child, "its job vanished from the server")
+            return
+        except (ClientError, KeyError, TypeError, ValueError) as exc:
+            self._silent(parent, child, exc)
+            return
         self._silent_since.pop(child.id, None)
-        child.status = state["status"]
-        child.progress = float(state.get("progress", 0.0))
-        child.frames_done = int(state.get("frames_done", 0))
+        child.status, child.frames_done = status.value, frames_done
+        child.progress = progress if progress == progress else 0.0  # NaN
         if child.status in (JobStatus.ERROR, JobStatus.CANCELLED):
             reason = state.get("error") or child.status
             self._lose(parent, child, f"it ended in {child.status}: {reason}")
@@ -333,7 +364,9 @@ class Coordinator:
     # bringing frames home
 
     def _home(self, parent: Job, engine: Engine) -> set[int]:
-        return gather.frames_home(parent, segmented=engine.name == "ffmpeg")
+        """The job's own frames that are home; stray files count for nothing."""
+        home = gather.frames_home(parent, segmented=engine.name == "ffmpeg")
+        return home & set(parent.frames)
 
     def _gather(
         self, parent: Job, engine: Engine, child: Child, home: set[int]
@@ -362,9 +395,7 @@ class Coordinator:
             else:
                 self._lose(parent, child, "it finished without an output file")
         except ClientError as exc:
-            logger.warning(
-                "job %s: fetching from %s failed: %s", parent.id, child.server, exc
-            )
+            self._silent(parent, child, exc)  # a child whose frames never come is lost
 
     # failures
 
@@ -387,10 +418,10 @@ class Coordinator:
             self._fail(parent, f"frames failed {tries} times; last: {last}")
             return []
         engine = self.queue.engines.get(parent.renderer)
-        failed = {
-            c.server for c in children if c.lost and not c.error.startswith("it ended")
-        }
+        # Servers that lost frames get none of them back, while others can.
+        failed = {c.server for c in children if c.lost}
         servers = self._candidates(parent, engine, exclude=failed)
+        servers = servers or self._candidates(parent, engine, exclude=set())
         if parent.renderer == "ffmpeg":
             servers = dict(sorted(servers.items(), key=lambda kv: -kv[1])[:1])
         shares = _share_out(engine, orphans, parent.frame_step, servers)
@@ -406,7 +437,8 @@ class Coordinator:
 
     # finishing
 
-    def _save(self, parent: Job, children: list[Child], home: set[int]) -> None:
+    def _save(self, parent: Job, children: list[Child], home: set[int]) -> bool:
+        """Store the children and progress; False if the parent stopped waiting."""
         total = max(parent.total_frames, 1)
         running = 0.0
         for child in children:
@@ -419,8 +451,16 @@ class Coordinator:
             "frames_done": len(home),
             "progress": round(min((len(home) + running) / total, 0.999), 4),
         }
-        if any(getattr(parent, key) != value for key, value in fields.items()):
-            self.store.update(parent.id, **fields)  # wakes long-polls: only on change
+        with self._saving:
+            try:
+                current = self.store.get(parent.id)
+            except ZordonError:
+                return False
+            if current.job_status != JobStatus.WAITING_FOR_SUBJOBS:
+                return False
+            if any(getattr(current, key) != value for key, value in fields.items()):
+                self.store.update(parent.id, **fields)  # wakes long-polls
+        return True
 
     def _join(self, parent: Job, engine: Engine) -> None:
         """Every frame is home: run the engine's join steps and complete."""

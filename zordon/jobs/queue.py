@@ -298,16 +298,26 @@ def _planned_children(value: Any, job: Job, known: set[str]) -> list[dict[str, A
         if not isinstance(entry, Mapping) or not str(entry.get("server", "")):
             raise InvalidRequest("each child job needs a server URL")
         start, end, _ = _frames(entry, None)
-        frames = set(range(start, end + 1, job.frame_step))
-        if start < job.start_frame or end > job.end_frame or frames & taken:
+        frames = [f for f in job.frames if start <= f <= end]
+        if start < job.start_frame or end > job.end_frame or set(frames) & taken:
             raise InvalidRequest(
                 f"child frames {start}-{end} overlap another or leave the job's range"
             )
-        taken |= frames
+        if not frames:
+            raise InvalidRequest(f"child frames {start}-{end} hold none of the job's")
+        taken.update(frames)
         server = str(entry["server"]).rstrip("/")
         if server not in ("self", "local", *known):
             raise InvalidRequest(f"{server!r} is not this server or a known peer")
-        planned.append({"server": server, "start_frame": start, "end_frame": end})
+        first, last = frames[0], frames[-1]
+        planned.append(
+            {
+                "server": server,
+                "start_frame": first,
+                "end_frame": last,
+                "frames": frames,
+            }
+        )
     return planned
 
 
