@@ -203,7 +203,10 @@ class Coordinator:
         return [self._child_for(share) for share in shares]
 
     def _child_for(self, share: Share) -> Child:
+        """A child for the share; a plain run of frames needs no frame list."""
         frames = list(share.frames)
+        if frames == list(range(share.start_frame, share.end_frame + 1)):
+            return Child(share.server, share.start_frame, share.end_frame)
         return Child(share.server, share.start_frame, share.end_frame, frames)
 
     def _server_url(self, server: str) -> str:

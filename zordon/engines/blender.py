@@ -184,6 +184,8 @@ class BlenderEngine(Engine):
             self.ffmpeg.require_path(),
             *("-hide_banner", "-nostdin", "-y", "-framerate", str(fps)),
             *("-f", "image2", "-pattern_type", "glob", "-i", str(frames)),
+            # H.264 in 4:2:0 needs even sizes; a 25% render may well be odd.
+            *("-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2"),
             *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18"),
             *("-progress", "pipe:1", "-nostats", str(video)),
         ]
