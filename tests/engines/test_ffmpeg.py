@@ -208,13 +208,22 @@ def test_audio_is_kept_when_the_input_has_some(engine, tmp_path):
     assert "-an" not in argv
 
 
-def test_a_frame_range_encodes_only_that_segment(engine, tmp_path):
+def test_a_frame_range_is_trimmed_on_the_inputs_own_timestamps(engine, tmp_path):
     argv = engine.plan(task(tmp_path, start=11, end=20))[0].argv
+
+    assert argv.index("-copyts") < argv.index("-i")
+    vf = argv[argv.index("-vf") + 1]
+    # frames 11-20 of a 10 fps clip: 1.0 s to 1.9 s, edges half a frame early
+    assert vf.startswith("trim=start=0.950000:end=1.950000,setpts=PTS-STARTPTS")
+    assert argv[argv.index("-fps_mode") + 1] == "passthrough"
+
+
+def test_a_segment_deep_in_a_video_seeks_near_it_first(engine, tmp_path):
+    argv = engine.plan(task(tmp_path, start=15, end=18))[0].argv
 
     seek_s = float(argv[argv.index("-ss") + 1])
     assert argv.index("-ss") < argv.index("-i")
-    assert 0.9 <= seek_s <= 1.0  # frame 11 of a 10 fps clip starts at 1 s
-    assert argv[argv.index("-frames:v") + 1] == "10"
+    assert 0.0 < seek_s < 1.35 <= seek_s + 1.0
 
 
 def test_an_unreadable_input_fails_when_planned(engine, tmp_path):

@@ -258,7 +258,8 @@ class Coordinator:
         except Exception as exc:  # a server's odd answer fails this child alone
             logger.exception("job %s: making a child failed", parent.id)
             child.lost, child.error = True, f"could not create the child: {exc}"
-        self._save(parent, children, home)
+        if not self._save(parent, children, home) and child.active:
+            self._quietly_cancel(child)  # the parent was cancelled meanwhile
 
     def _send_child(self, parent: Job, engine: Engine, child: Child) -> None:
         """Make the child job on its server, sending the files it lacks."""
