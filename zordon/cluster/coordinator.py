@@ -120,6 +120,8 @@ class Coordinator:
         }
         self.queue.on_cancel.append(self._cancel_children)
         self.queue.on_delete.append(self._delete_children)
+        for parent in self.store.list(JobStatus.WAITING_FOR_SUBJOBS):
+            self._log(parent, "server started: following this split job again")
         self._thread = threading.Thread(target=self._loop, name="coordinator")
         self._thread.daemon = True
         self._thread.start()
@@ -356,13 +358,18 @@ class Coordinator:
 
     def _quietly_cancel(self, child: Child) -> None:
         """Stop an abandoned child if its server still answers; it may not."""
+        self._quietly(child, "cancel")
+
+    def _quietly(self, child: Child, action: str) -> None:
         if child.id is None:
             return
+        proxy = self._proxy(child.server)
+        call = proxy.cancel_job if action == "cancel" else proxy.delete_job
         try:
-            self._proxy(child.server).cancel_job(child.id)
+            call(child.id)
         except ClientError as exc:
             logger.debug(
-                "child %s on %s not cancelled: %s", child.id, child.server, exc
+                "child %s on %s: %s failed: %s", child.id, child.server, action, exc
             )
 
     # bringing frames home
@@ -483,14 +490,7 @@ class Coordinator:
 
     def _delete_children(self, parent: Job) -> None:
         for child in (Child(**c) for c in parent.children):
-            if child.id is None:
-                continue
-            try:
-                self._proxy(child.server).delete_job(child.id)
-            except ClientError as exc:
-                logger.debug(
-                    "child %s on %s not deleted: %s", child.id, child.server, exc
-                )
+            self._quietly(child, "delete")
 
     # helpers
 
