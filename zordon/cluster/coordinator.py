@@ -42,11 +42,11 @@ from zordon.jobs.status import JobStatus
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 1.0
+TICK_S = 2.0  # progress polls; status changes wake the loop at once
 LOST_AFTER_S = 6.0
 MAX_ATTEMPTS = 3
 MIN_SEGMENT_S = 5.0
-PROXY_TIMEOUT_S = 5.0
+PROXY_TIMEOUT_S = 3.0
 
 
 @dataclasses.dataclass
@@ -103,7 +103,9 @@ class Coordinator:
         self.peers = peers
         self.self_url = self_url.rstrip("/")
         self._trees: dict[str, _Tree] = {}
-        self._silent_since: dict[str, float] = {}
+        # When each child's server last answered: silence is counted from
+        # there, not from the first question that went unanswered.
+        self._heard_at: dict[str, float] = {}
         self._saving = threading.Lock()
         # Children given up since start; the store has them after the tick.
         self._abandoned: set[str] = set()
@@ -331,7 +333,7 @@ class Coordinator:
         except (ClientError, KeyError, TypeError, ValueError) as exc:
             self._silent(parent, child, exc)
             return
-        self._silent_since.pop(child.id, None)
+        self._heard_at[child.id] = time.monotonic()
         child.status, child.frames_done = status.value, frames_done
         child.progress = progress if progress == progress else 0.0  # NaN
         if child.status in (JobStatus.ERROR, JobStatus.CANCELLED):
@@ -340,7 +342,7 @@ class Coordinator:
 
     def _silent(self, parent: Job, child: Child, exc: Exception) -> None:
         assert child.id is not None
-        since = self._silent_since.setdefault(child.id, time.monotonic())
+        since = self._heard_at.setdefault(child.id, time.monotonic())
         if time.monotonic() - since >= LOST_AFTER_S:
             self._lose(parent, child, f"its server stopped answering ({exc})")
 

@@ -3,7 +3,7 @@
 Every change to a job that has a parent queues that job here; a thread posts
 its newest state to ``/api/jobs/<parent>/subjob_update`` when its status
 differs from the last one sent. Progress alone is not pushed: the parent
-polls its children once a second, and a push per progress line would cost
+polls its children every two seconds, and a push per progress line would cost
 the renders CPU. When the parent answers that it no longer wants the child
 (its frames went elsewhere while this server was away), the child is
 cancelled here.
