@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from tests.helpers import LOOPBACK, free_port, submit
+from tests.helpers import LOOPBACK, free_port, submit, wait_until
 from zordon import API_VERSION
 from zordon.client import (
     BadRequest,
@@ -81,3 +81,13 @@ def test_the_updater_keeps_the_job_list_fresh(server, scene_blend):
     finally:
         proxy.stop_updater()
         proxy.cancel_job(job["id"])
+
+
+def test_status_names_the_host_and_its_cpu(proxy):
+    wait_until(lambda: proxy.get_status()["cpu_brand"], 20.0, "the CPU's name")
+
+    status = proxy.get_status()
+
+    assert status["cpu_count"] >= 1
+    assert len(status["server_id"]) == 32
+    assert status["api_version"] == API_VERSION

@@ -63,6 +63,11 @@ def cpu_brand() -> str:
     return cpuinfo.get_cpu_info().get("brand_raw", "unknown")
 
 
+def cpu_brand_if_known() -> str | None:
+    """The CPU's name if :func:`cpu_brand` has run, without waiting for it."""
+    return cpu_brand() if cpu_brand.cache_info().currsize else None
+
+
 def cpu_score(data_dir: Path) -> float | None:
     """The last CPU benchmark score saved in ``data_dir``, if any."""
     try:
@@ -77,6 +82,7 @@ def host_facts() -> dict[str, Any]:
         "hostname": hostname(),
         "os": os.uname().sysname,
         "os_version": os.uname().release,
+        "cpu_brand": cpu_brand_if_known(),
         "cpu_count": os.cpu_count(),
         "cpu_percent": psutil.cpu_percent(interval=None),
         "memory_total": memory.total,

@@ -11,7 +11,7 @@ from types import FrameType
 
 import waitress.server
 
-from zordon import __version__
+from zordon import __version__, system
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.server.app import Services, build_services, create_app
@@ -75,6 +75,7 @@ def _warm_up(services: Services) -> None:
     for engine in services.engines.installed():
         logger.info("%s %s at %s", engine.name, engine.version, engine.path)
     services.engines.get("blender").reader.warm_up()  # type: ignore[attr-defined]
+    system.cpu_brand()  # for /api/status, which never waits for it
 
 
 def _stop_on_signals(server: object, services: Services) -> None:
