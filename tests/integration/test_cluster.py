@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from tests.helpers import ServerProcess, probe_video, wait_for_job, wait_until
+from zordon.client import NotAuthorized, RenderServerProxy
 from zordon.cluster.packing import pack_blend, pack_input
 
 pytestmark = pytest.mark.real
@@ -375,3 +376,40 @@ def test_a_peer_whose_engine_fails_loses_its_frames_to_the_others(
 def _all_made(job: dict[str, Any]) -> bool:
     children = job["children"]
     return len(children) >= 2 and all(c["id"] for c in children)
+
+
+def test_a_farm_with_a_token_splits_with_it_and_refuses_strangers(
+    linked_scene: Path, tmp_path: Path
+) -> None:
+    token = {"ZORDON_FARM_TOKEN": "s3cret"}
+    first = ServerProcess(tmp_path / "a", env=token)
+    second = ServerProcess(tmp_path / "b", env=token)
+    first.extra_args += ["--peer", second.url]
+    second.extra_args += ["--peer", first.url]
+    tmp_path.mkdir(exist_ok=True)
+    try:
+        for server in (first, second):
+            server.start()
+        wait_until(
+            lambda: any(p["up"] for p in first.proxy().detected_clients()),
+            timeout_s=20,
+            what="the peers to meet",
+        )
+        bundle = pack_blend(linked_scene, tmp_path / "pack")
+        spec = {"enable_split_jobs": True, "end_frame": 4}
+        with pytest.raises(NotAuthorized):
+            first.proxy().create_job_from_tree(
+                spec, bundle.root, bundle.main_file, bundle.files
+            )
+
+        member = RenderServerProxy(first.url, farm_token="s3cret")
+        job = member.create_job_from_tree(
+            spec, bundle.root, bundle.main_file, bundle.files
+        )
+        done = wait_for_job(member, job["id"])
+
+        assert done["status"] == "completed", done
+        assert len(servers_used(done)) == 2
+    finally:
+        for server in (first, second):
+            server.stop()

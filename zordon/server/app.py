@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 import shutil
 import threading
@@ -14,7 +15,7 @@ from zordon import API_VERSION
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.engines import EngineRegistry
-from zordon.errors import InvalidRequest, ZordonError
+from zordon.errors import InvalidRequest, Unauthorized, ZordonError
 from zordon.jobs.blobs import BlobStore
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
@@ -83,6 +84,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     for module in (api_jobs, api_status, api_engines, api_cache):
         app.register_blueprint(module.blueprint, url_prefix="/api")
     app.before_request(_check_api_version)
+    app.before_request(_check_farm_token)
     app.register_error_handler(ZordonError, _zordon_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -92,6 +94,22 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
 def services() -> Services:
     """The services of the app handling this request."""
     return current_app.extensions["zordon"]
+
+
+def _check_farm_token() -> None:
+    """With a farm token set, every request that changes something must carry it.
+
+    Reads stay open, so a dashboard can watch; the token goes as
+    ``Authorization: Bearer TOKEN``.
+    """
+    expected = services().config.farm_token
+    if not expected or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        sent.strip().encode(), expected.encode()
+    ):
+        raise Unauthorized("this farm needs its token: Authorization: Bearer TOKEN")
 
 
 def _check_api_version() -> None:
