@@ -47,10 +47,18 @@ def test_stepped_frames_stay_in_one_run() -> None:
     assert frame_runs([1, 4, 7, 10], 3) == [(1, 10)]
 
 
-def test_weights_prefer_measured_speed_then_benchmark_then_cores() -> None:
+def test_weights_compare_servers_on_a_split_job_both_rendered() -> None:
     speeds = {
-        "a": {"frames_per_second": 2.0, "cpu_score": 10, "cpu_count": 8},
-        "b": {"frames_per_second": None, "cpu_score": 30, "cpu_count": 2},
+        "a": {"split_fps": {"p2@x": 2.0, "p1@x": 9.0}, "cpu_score": 10},
+        "b": {"split_fps": {"p1@x": 3.0, "p2@x": 1.0}, "cpu_score": 30},
+    }
+    assert weights(speeds) == {"a": 2.0, "b": 1.0}
+
+
+def test_without_a_shared_split_job_the_benchmark_then_the_cores_decide() -> None:
+    speeds = {
+        "a": {"split_fps": {"p1@x": 2.0}, "cpu_score": 10, "cpu_count": 8},
+        "b": {"split_fps": {}, "cpu_score": 30, "cpu_count": 2},
     }
     assert weights(speeds) == {"a": 10.0, "b": 30.0}
     speeds["b"]["cpu_score"] = None

@@ -1,4 +1,10 @@
-"""How much work a server can take for an engine, and how fast it goes."""
+"""How much work a server can take for an engine, and how fast it goes.
+
+Speed is measured in frames per second on earlier jobs. Frames of different
+scenes cost different amounts, so servers are compared on the children of
+one earlier split job, which rendered the same scene side by side. Without
+such a job in common, the CPU benchmark score decides, then the core count.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ from typing import Any
 
 from zordon import system
 from zordon.engines import Engine
+from zordon.jobs.model import Job
 from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
 
-RECENT_JOBS = 20
+RECENT_JOBS = 10
 
 
 def availability(engine: Engine, store: JobStore, data_dir: Path) -> dict[str, Any]:
@@ -24,32 +31,47 @@ def availability(engine: Engine, store: JobStore, data_dir: Path) -> dict[str, A
         "hostname": system.hostname(),
         "server_id": system.server_id(data_dir),
         "speed": {
-            "frames_per_second": measured_fps(store, engine.name),
+            "split_fps": split_fps(store, engine.name),
             "cpu_score": system.cpu_score(data_dir),
             "cpu_count": os.cpu_count(),
         },
     }
 
 
-def measured_fps(store: JobStore, engine_name: str) -> float | None:
-    """Frames per second over the last jobs this server rendered itself."""
-    jobs = [
+def split_fps(store: JobStore, engine_name: str) -> dict[str, float]:
+    """Frames per second of this server's recent child jobs, by parent, newest
+    first: ``{"PARENT_ID@URL": fps}``."""
+    children = [
         job
         for job in store.list(JobStatus.COMPLETED)
-        if job.renderer == engine_name
-        and not job.enable_split_jobs
-        and job.started_at
-        and job.finished_at
+        if job.renderer == engine_name and job.parent and _seconds(job) > 0
     ][-RECENT_JOBS:]
-    seconds = sum((j.finished_at - j.started_at).total_seconds() for j in jobs)
-    frames = sum(j.total_frames for j in jobs)
-    return frames / seconds if jobs and seconds > 0 else None
+    return {job.parent: job.total_frames / _seconds(job) for job in reversed(children)}
 
 
 def weights(speeds: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """One weight per server from the first measure every one of them has."""
-    for measure in ("frames_per_second", "cpu_score", "cpu_count"):
+    """One weight per server: shared split jobs, else benchmark, else cores."""
+    if not speeds:
+        return {}
+    shared = _newest_shared_parent([s.get("split_fps") or {} for s in speeds.values()])
+    if shared is not None:
+        return {url: float(s["split_fps"][shared]) for url, s in speeds.items()}
+    for measure in ("cpu_score", "cpu_count"):
         values = {url: speed.get(measure) for url, speed in speeds.items()}
         if all(isinstance(v, int | float) and v > 0 for v in values.values()):
             return {url: float(v) for url, v in values.items()}  # type: ignore[arg-type]
     return dict.fromkeys(speeds, 1.0)
+
+
+def _newest_shared_parent(histories: list[dict[str, float]]) -> str | None:
+    """The newest parent every server rendered a child of, if any."""
+    for parent in histories[0]:
+        if all(parent in history for history in histories[1:]):
+            return parent
+    return None
+
+
+def _seconds(job: Job) -> float:
+    if job.started_at is None or job.finished_at is None:
+        return 0.0
+    return (job.finished_at - job.started_at).total_seconds()
