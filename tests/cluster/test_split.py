@@ -55,6 +55,14 @@ def test_weights_compare_servers_on_a_split_job_both_rendered() -> None:
     assert weights(speeds) == {"a": 2.0, "b": 1.0}
 
 
+def test_speeds_within_run_to_run_noise_count_as_equal() -> None:
+    speeds = {
+        "a": {"split_fps": {"p1@x": 1.1}},
+        "b": {"split_fps": {"p1@x": 1.0}},
+    }
+    assert weights(speeds) == {"a": 1.0, "b": 1.0}
+
+
 def test_without_a_shared_split_job_the_benchmark_then_the_cores_decide() -> None:
     speeds = {
         "a": {"split_fps": {"p1@x": 2.0}, "cpu_score": 10, "cpu_count": 8},

@@ -19,6 +19,7 @@ from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
 
 RECENT_JOBS = 10
+SAME_SPEED_RATIO = 1.25
 
 
 def availability(engine: Engine, store: JobStore, data_dir: Path) -> dict[str, Any]:
@@ -55,12 +56,25 @@ def weights(speeds: dict[str, dict[str, Any]]) -> dict[str, float]:
         return {}
     shared = _newest_shared_parent([s.get("split_fps") or {} for s in speeds.values()])
     if shared is not None:
-        return {url: float(s["split_fps"][shared]) for url, s in speeds.items()}
+        measured = {url: float(s["split_fps"][shared]) for url, s in speeds.items()}
+        return _beyond_noise(measured)
     for measure in ("cpu_score", "cpu_count"):
         values = {url: speed.get(measure) for url, speed in speeds.items()}
         if all(isinstance(v, int | float) and v > 0 for v in values.values()):
             return {url: float(v) for url, v in values.items()}  # type: ignore[arg-type]
     return dict.fromkeys(speeds, 1.0)
+
+
+def _beyond_noise(measured: dict[str, float]) -> dict[str, float]:
+    """Equal weights when the speeds differ by less than one run's noise.
+
+    Two renders of the same frames on one machine vary by about a tenth from
+    run to run; reading that as a speed difference would leave one server
+    with more frames than it should have.
+    """
+    if max(measured.values()) < SAME_SPEED_RATIO * min(measured.values()):
+        return dict.fromkeys(measured, 1.0)
+    return measured
 
 
 def _newest_shared_parent(histories: list[dict[str, float]]) -> str | None:
