@@ -2,7 +2,7 @@
 
     ZordonError
     ├── InvalidRequest       the caller sent something we refuse (HTTP 400)
-    │   └── JobNotFoundError no job with that id (HTTP 400, as the API reference says)
+    │   └── JobNotFoundError no job with that id (400, as the reference says)
     ├── NotFound             a file or thumbnail that is not there (HTTP 404)
     ├── Unauthorized         a change without the farm token (HTTP 401)
     ├── ServiceUnavailable   the server is too busy for this now (HTTP 503)

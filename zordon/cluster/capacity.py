@@ -59,9 +59,9 @@ def weights(speeds: dict[str, dict[str, Any]]) -> dict[str, float]:
         measured = {url: float(s["split_fps"][shared]) for url, s in speeds.items()}
         return _beyond_noise(measured)
     for measure in ("cpu_score", "cpu_count"):
-        values = {url: speed.get(measure) for url, speed in speeds.items()}
-        if all(isinstance(v, int | float) and v > 0 for v in values.values()):
-            return {url: float(v) for url, v in values.items()}  # type: ignore[arg-type]
+        values = {url: _positive(speed.get(measure)) for url, speed in speeds.items()}
+        if all(values.values()):
+            return {url: float(v or 0) for url, v in values.items()}
     return dict.fromkeys(speeds, 1.0)
 
 
@@ -75,6 +75,11 @@ def _beyond_noise(measured: dict[str, float]) -> dict[str, float]:
     if max(measured.values()) < SAME_SPEED_RATIO * min(measured.values()):
         return dict.fromkeys(measured, 1.0)
     return measured
+
+
+def _positive(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return float(value) if ok else None
 
 
 def _newest_shared_parent(histories: list[dict[str, float]]) -> str | None:

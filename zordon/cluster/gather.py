@@ -39,8 +39,12 @@ def frames_home(parent: Job, segmented: bool) -> set[int]:
 
 def segments(parent: Job) -> list[Path]:
     """The video segments that are home, in order."""
-    found = [p for p in _files(parent.folder / SEGMENTS_DIR) if SEGMENT.match(p.name)]
-    return sorted(found, key=lambda p: int(SEGMENT.match(p.name)["start"]))  # type: ignore[index]
+    found = {}
+    for path in _files(parent.folder / SEGMENTS_DIR):
+        match = SEGMENT.match(path.name)
+        if match:
+            found[int(match["start"])] = path
+    return [found[start] for start in sorted(found)]
 
 
 def fetch_frames(
