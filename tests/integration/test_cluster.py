@@ -72,10 +72,13 @@ def linked_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "shot.blend"
 
 
-def start_farm(root: Path, size: int = 3) -> list[ServerProcess]:
+def start_farm(
+    root: Path, size: int = 3, envs: list[dict[str, str]] | None = None
+) -> list[ServerProcess]:
     """``size`` servers, each listing the others with --peer."""
     root.mkdir(parents=True, exist_ok=True)
-    servers = [ServerProcess(root / f"server{n}") for n in range(size)]
+    envs = envs or [{}] * size
+    servers = [ServerProcess(root / f"server{n}", envs[n]) for n in range(size)]
     for server in servers:
         for other in servers:
             if other is not server:
@@ -348,19 +351,10 @@ def test_a_peer_whose_engine_fails_loses_its_frames_to_the_others(
         'case "$*" in *--version*) exit 0;; esac\necho "Error: broken"; exit 1\n'
     )
     broken.chmod(0o755)
-    healthy = ServerProcess(tmp_path / "healthy")
-    sick = ServerProcess(tmp_path / "sick", env={"ZORDON_BLENDER_PATH": str(broken)})
-    healthy.extra_args += ["--peer", sick.url]
-    sick.extra_args += ["--peer", healthy.url]
-    tmp_path.mkdir(exist_ok=True)
+    healthy, sick = start_farm(
+        tmp_path / "farm", 2, envs=[{}, {"ZORDON_BLENDER_PATH": str(broken)}]
+    )
     try:
-        for server in (healthy, sick):
-            server.start()
-        wait_until(
-            lambda: any(p["up"] for p in healthy.proxy().detected_clients()),
-            timeout_s=20,
-            what="the peers to meet",
-        )
         job = submit_split(healthy, linked_scene, tmp_path / "pack")
 
         done = wait_for_job(healthy.proxy(), job["id"])
@@ -382,19 +376,8 @@ def test_a_farm_with_a_token_splits_with_it_and_refuses_strangers(
     linked_scene: Path, tmp_path: Path
 ) -> None:
     token = {"ZORDON_FARM_TOKEN": "s3cret"}
-    first = ServerProcess(tmp_path / "a", env=token)
-    second = ServerProcess(tmp_path / "b", env=token)
-    first.extra_args += ["--peer", second.url]
-    second.extra_args += ["--peer", first.url]
-    tmp_path.mkdir(exist_ok=True)
+    first, second = start_farm(tmp_path / "farm", 2, envs=[token, token])
     try:
-        for server in (first, second):
-            server.start()
-        wait_until(
-            lambda: any(p["up"] for p in first.proxy().detected_clients()),
-            timeout_s=20,
-            what="the peers to meet",
-        )
         bundle = pack_blend(linked_scene, tmp_path / "pack")
         spec = {"enable_split_jobs": True, "end_frame": 4}
         with pytest.raises(NotAuthorized):
