@@ -245,8 +245,7 @@ class Coordinator:
         if engine.name != "ffmpeg" or not fps:
             return servers
         parts = max(1, int(parent.total_frames / fps // MIN_SEGMENT_S))
-        fastest = sorted(servers, key=lambda url: -servers[url])[:parts]
-        return {url: servers[url] for url in fastest}
+        return _fastest(servers, parts)
 
     def _create(
         self,
@@ -436,7 +435,7 @@ class Coordinator:
         servers = self._candidates(parent, engine, exclude=failed)
         servers = servers or self._candidates(parent, engine, exclude=set())
         if parent.renderer == "ffmpeg":
-            servers = dict(sorted(servers.items(), key=lambda kv: -kv[1])[:1])
+            servers = _fastest(servers, 1)
         shares = _share_out(engine, orphans, parent.frame_step, servers)
         children = [self._child_for(share) for share in shares]
         for child in children:
@@ -512,6 +511,12 @@ class Coordinator:
         parent.folder.mkdir(parents=True, exist_ok=True)
         with open(parent.log_path, "a", encoding="utf-8") as log:
             log.write(f"Zordon: {message}\n")
+
+
+def _fastest(servers: dict[str, float], count: int) -> dict[str, float]:
+    """The ``count`` fastest servers with their weights."""
+    chosen = sorted(servers, key=lambda url: -servers[url])[:count]
+    return {url: servers[url] for url in chosen}
 
 
 def _share_out(
