@@ -315,8 +315,9 @@ class RenderServerProxy:
         params = {"response_type": response_type}
         return self._json("GET", f"/engines/{name}", params=params)
 
-    def get_engine_availability(self, name: str) -> dict[str, Any]:
-        return self._json("GET", f"/engines/{name}/availability")
+    def get_engine_availability(self, name: str, version: str = "") -> dict[str, Any]:
+        params = {"version": version} if version else None
+        return self._json("GET", f"/engines/{name}/availability", params=params)
 
     def get_engine_args(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/engines/{name}/args")

@@ -18,6 +18,8 @@ from typing import Any
 import platformdirs
 
 DEFAULT_PORT = 8735
+BLENDER_RELEASES_URL = "https://download.blender.org/release/"
+FFMPEG_RELEASES_URL = "https://johnvansickle.com/ffmpeg/releases/"
 ENV_PREFIX = "ZORDON_"
 
 
@@ -39,6 +41,11 @@ class Config:
     farm_token: str = ""
     blender_path: str = ""
     ffmpeg_path: str = ""
+    # Engine versions a job asks for and this server lacks are downloaded from
+    # these release indexes (point them at a mirror), unless switched off.
+    engine_downloads: bool = True
+    blender_releases_url: str = BLENDER_RELEASES_URL
+    ffmpeg_releases_url: str = FFMPEG_RELEASES_URL
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:

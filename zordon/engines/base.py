@@ -99,8 +99,21 @@ class Engine(ABC):
     extensions: ClassVar[tuple[str, ...]]
     version_pattern: ClassVar[re.Pattern[str]]
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | None = None,
+        version: str | None = None,
+        folder: Path | None = None,
+    ) -> None:
         self._path = path or None
+        # Set for a version Zordon downloaded and manages in ``folder``.
+        self.folder = folder
+        if version:
+            self.__dict__["version"] = version  # known already: no need to ask
+
+    @property
+    def managed(self) -> bool:
+        return self.folder is not None
 
     @property
     def path(self) -> str | None:
@@ -177,6 +190,10 @@ class Engine(ABC):
             return []
         return sorted(p for p in output_dir.iterdir() if p.is_file())
 
+    def export_formats(self) -> list[str]:
+        """The output formats a job can ask for."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -184,6 +201,10 @@ class Engine(ABC):
             "version": self.version,
             "extensions": list(self.extensions),
         }
+
+    def describe_version(self) -> dict[str, Any]:
+        """This installation, as one entry of the engine's ``versions``."""
+        return {"version": self.version, "path": self.path, "managed": self.managed}
 
 
 def reject_unknown(engine: str, args: Mapping[str, Any], known: Sequence[str]) -> None:

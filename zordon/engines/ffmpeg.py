@@ -83,6 +83,9 @@ class FFmpegEngine(Engine):
         sibling = Path(path).with_name("ffprobe")
         return str(sibling) if sibling.exists() else shutil.which("ffprobe")
 
+    def export_formats(self) -> list[str]:
+        return list(CONTAINERS)
+
     def accepted_args(self) -> dict[str, str]:
         return {
             "codec": "video codec: " + ", ".join(sorted(set(CODECS))),

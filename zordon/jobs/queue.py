@@ -136,7 +136,7 @@ class JobQueue:
             raise InvalidRequest(f"unknown job field(s): {', '.join(unknown)}")
 
         source = self._input(spec, staged, local_allowed)
-        engine = self._engine_for(spec, source.name)
+        engine, version = self._engine_for(spec, source.name)
         args = spec.get("args") or {}
         if not isinstance(args, Mapping):
             raise InvalidRequest("args must be a JSON object")
@@ -149,7 +149,7 @@ class JobQueue:
             id=job_id,
             name=_name(spec.get("name"), PurePosixPath(source.name).name),
             renderer=engine.name,
-            engine_version=engine.version,
+            engine_version=version,
             input_path=str(source.input_path(folder / "input")),
             output_path=str(folder / "output"),
             args=args,
@@ -196,14 +196,21 @@ class JobQueue:
             raise InvalidRequest("send the input as a file field, or give local_path")
         return _Input(staged.name, staged)
 
-    def _engine_for(self, spec: Mapping[str, Any], filename: str) -> Engine:
+    def _engine_for(
+        self, spec: Mapping[str, Any], filename: str
+    ) -> tuple[Engine, str | None]:
+        """The engine to check the job with, and the version it will render with."""
         name = spec.get("renderer") or spec.get("engine")
         if name:
-            return self.engines.get(str(name))
-        engine = self.engines.for_filename(filename)
+            engine = self.engines.get(str(name))
+        else:
+            engine = self.engines.for_filename(filename)
         if engine is None:
             raise InvalidRequest(f"no engine renders {filename!r}; name a renderer")
-        return engine
+        wanted = spec.get("engine_version")
+        if wanted in (None, ""):
+            return engine, engine.version
+        return self.engines.prepare(engine.name, wanted)
 
     def cancel(self, job_id: str) -> Job:
         job = self.store.get(job_id)
