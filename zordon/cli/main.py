@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from zordon import __version__
+from zordon.cli import engines as engine_cli
 from zordon.cli.watch import watch_job
 from zordon.client import ClientError, RenderServerProxy
 from zordon.cluster.packing import Pack, pack_input
@@ -179,14 +180,53 @@ def delete(job_id: str, server: str) -> None:
     console.print(f"job {job_id}: deleted")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @server_option
-def engines(server: str) -> None:
-    """List the engines the server has."""
-    table = Table("engine", "version", "path")
-    for name, info in _call(lambda: _proxy(server).get_engines()).items():
-        table.add_row(name, info["version"] or "?", info["path"] or "")
-    Console().print(table)
+@click.pass_context
+def engines(ctx: click.Context, server: str) -> None:
+    """List the engine versions of the server and its peers.
+
+    \b
+    zordon engines download blender 4.2.3   install a version
+    zordon engines delete blender 4.2.3     remove a downloaded version
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    proxy = _proxy(server)
+    _call(proxy.heartbeat)
+    peers = [_proxy(url) for url in engine_cli.peer_urls(proxy)]
+    Console().print(engine_cli.engine_table([proxy, *peers], console))
+
+
+@engines.command("download")
+@click.argument("engine")
+@click.argument("version", required=False)
+@server_option
+def engines_download(engine: str, version: str | None, server: str) -> None:
+    """Install ENGINE VERSION on the server (the newest when left out)."""
+    proxy = _proxy(server)
+    if not version:
+        version = _call(lambda: proxy.engine_most_recent_version(engine))["version"]
+    assert version is not None
+    started = _call(lambda: proxy.download_engine(engine, version))
+    if started["status"] == "installed":
+        console.print(f"{engine} {version} is already installed")
+        return
+    version = started["version"]
+    done = _call(lambda: engine_cli.follow_download(proxy, engine, version, console))
+    if done["status"] == "error":
+        raise click.ClickException(f"{engine} {version}: {done['error']}")
+    console.print(f"{engine} {version} installed")
+
+
+@engines.command("delete")
+@click.argument("engine")
+@click.argument("version")
+@server_option
+def engines_delete(engine: str, version: str, server: str) -> None:
+    """Remove a version Zordon downloaded (never a system install)."""
+    deleted = _call(lambda: _proxy(server).delete_engine_download(engine, version))
+    console.print(f"{engine} {deleted['version']} deleted")
 
 
 def _pack(file: Path, folder: Path) -> Pack:

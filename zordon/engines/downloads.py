@@ -210,17 +210,25 @@ class Downloads:
                 raise DownloadFailed(f"{url} answered HTTP {response.status_code}")
             length = response.headers.get("Content-Length")
             download.bytes_total = int(length) if length and length.isdigit() else None
-            with open(archive, "wb") as out:
-                for chunk in response.iter_content(CHUNK_BYTES):
-                    out.write(chunk)
-                    hasher.update(chunk)
-                    download.bytes_done += len(chunk)
+            try:
+                with open(archive, "wb") as out:
+                    for chunk in response.iter_content(CHUNK_BYTES):
+                        out.write(chunk)
+                        hasher.update(chunk)
+                        download.bytes_done += len(chunk)
+            except requests.RequestException as exc:
+                raise DownloadFailed(f"{_stopped(download)}: {exc}") from exc
         if download.bytes_total and download.bytes_done < download.bytes_total:
-            raise DownloadFailed(
-                f"the download of {url} stopped after {download.bytes_done} of "
-                f"{download.bytes_total} bytes"
-            )
+            raise DownloadFailed(_stopped(download))
         return hasher.hexdigest()
+
+
+def _stopped(download: Download) -> str:
+    total = download.bytes_total or "?"
+    return (
+        f"the download of {download.release.url} stopped after "
+        f"{download.bytes_done} of {total} bytes"
+    )
 
 
 def extract(archive: Path, into: Path) -> None:

@@ -49,7 +49,8 @@ class Platform:
         """The platform a request names; this machine's for what it leaves out."""
         here = cls.here()
         system = (system_os or here.system_os).strip().lower()
-        arch = CPU_ALIASES.get((cpu or here.cpu).strip().lower(), cpu or "")
+        arch = (cpu or here.cpu).strip().lower()
+        arch = CPU_ALIASES.get(arch, arch)
         if system not in SYSTEMS:
             raise InvalidRequest(f"system_os must be one of {', '.join(SYSTEMS)}")
         if arch not in CPUS:
@@ -191,7 +192,7 @@ class BlenderIndex(ReleaseIndex):
         for name, url in self.links(self.base_url).items():
             match = self.SERIES.match(name)
             if match and version_matches(wanted or match["series"], match["series"]):
-                listed.append((match["series"], url + "/"))
+                listed.append((match["series"], url.rstrip("/") + "/"))
         return sorted(listed, key=lambda item: version_key(item[0]), reverse=True)
 
     def _in_series(self, url: str, target: Platform, wanted: str) -> list[Release]:
