@@ -52,18 +52,27 @@ def test_a_job_asking_for_a_version_gets_it_downloaded_and_renders_with_it(
     assert (download["status"], download["progress"]) == ("done", 1.0)
 
 
-def test_the_cli_downloads_lists_and_deletes_a_version(start_server, site):
+def test_the_cli_downloads_lists_uses_and_deletes_a_version(
+    start_server, site, scene_blend
+):
     server = start_server(**index_env(site))
+    at = ("--server", server.url)
 
-    got = zordon("engines", "download", "blender", "9.0.1", "--server", server.url)
-    listed = zordon("engines", "--server", server.url)
-    again = zordon("engines", "download", "blender", "9.0.1", "--server", server.url)
-    gone = zordon("engines", "delete", "blender", "9.0.1", "--server", server.url)
+    got = zordon("engines", "download", "blender", "9.0.1", *at)
+    listed = zordon("engines", *at)
+    again = zordon("engines", "download", "blender", "9.0.1", *at)
+    used = zordon(
+        "submit", str(scene_blend), "--frames", "1", "--engine-version", "9.0", *at
+    )
+    job_id = used.stdout.strip()
+    wait_for_job(server.proxy(), job_id)
+    gone = zordon("engines", "delete", "blender", "9.0.1", *at)
 
     assert got.returncode == 0, got.stderr
     assert "blender 9.0.1 installed" in got.stderr
     assert "9.0.1" in listed.stdout and "managed" in listed.stdout
     assert "already installed" in again.stderr
+    assert "test wrapper: Blender 9.0.1" in server.proxy().get_job_logs(job_id)
     assert gone.returncode == 0, gone.stderr
     assert "9.0.1" not in versions(server.proxy())
 

@@ -71,6 +71,7 @@ def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--frames", help="Frame range such as 1-100, or one frame.")
 @click.option("--engine", help="Renderer (default: chosen by the file's type).")
+@click.option("--engine-version", help="Engine version such as 4.2 or 4.2.3.")
 @click.option("--arg", "args", multiple=True, help="Engine argument key=value.")
 @click.option("--name", help="Job name (default: the file name).")
 @click.option("--split", is_flag=True, help="Split the frames across the farm.")
@@ -80,6 +81,7 @@ def submit(
     file: Path,
     frames: str | None,
     engine: str | None,
+    engine_version: str | None,
     args: tuple[str, ...],
     name: str | None,
     split: bool,
@@ -90,6 +92,8 @@ def submit(
     spec: dict[str, Any] = {"name": name or file.name, "args": _parse_args(args)}
     if engine:
         spec["renderer"] = engine
+    if engine_version:
+        spec["engine_version"] = engine_version
     if frames:
         spec["start_frame"], spec["end_frame"] = _parse_frames(frames)
     if split:
