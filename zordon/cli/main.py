@@ -18,7 +18,7 @@ from zordon.cli.watch import watch_job
 from zordon.client import ClientError, RenderServerProxy
 from zordon.cluster.packing import Pack, pack_input
 from zordon.config import DEFAULT_PORT, Config
-from zordon.errors import InvalidRequest
+from zordon.errors import ConfigError, InvalidRequest
 from zordon.jobs.blobs import sha256_file
 
 console = Console(stderr=True)
@@ -52,18 +52,26 @@ def cli() -> None:
 @click.option("--max-concurrent-jobs", type=int, help="Jobs run at once [1].")
 @click.option("--no-discovery", is_flag=True, help="Do not use Zeroconf.")
 @click.option("--log-level", help="DEBUG, INFO, WARNING ... [INFO]")
-def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
+@click.option("--debug", is_flag=True, help="Serve the /api/_debug routes.")
+def server(
+    config_file: Path | None, no_discovery: bool, debug: bool, **flags: Any
+) -> None:
     """Run a render server on this machine."""
     from zordon.server.serve import run_server
 
     if no_discovery:
         flags["discovery"] = False
+    if debug:
+        flags["debug"] = True
     flags["peers"] = list(flags["peers"])
     try:
         config = Config.load(flags, config_file=config_file)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"bad configuration: {exc}") from exc
-    run_server(config)
+    try:
+        run_server(config)
+    except ConfigError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from exc
 
 
 @cli.command()
@@ -72,6 +80,7 @@ def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
 @click.option("--engine", help="Renderer (default: chosen by the file's type).")
 @click.option("--arg", "args", multiple=True, help="Engine argument key=value.")
 @click.option("--name", help="Job name (default: the file name).")
+@click.option("--preset", help="Start from a preset's args (see zordon presets).")
 @click.option("--split", is_flag=True, help="Split the frames across the farm.")
 @click.option("--watch", is_flag=True, help="Show progress until the job ends.")
 @server_option
@@ -81,6 +90,7 @@ def submit(
     engine: str | None,
     args: tuple[str, ...],
     name: str | None,
+    preset: str | None,
     split: bool,
     watch: bool,
     server: str,
@@ -89,6 +99,8 @@ def submit(
     spec: dict[str, Any] = {"name": name or file.name, "args": _parse_args(args)}
     if engine:
         spec["renderer"] = engine
+    if preset:
+        spec["preset"] = preset
     if frames:
         spec["start_frame"], spec["end_frame"] = _parse_frames(frames)
     if split:
@@ -186,6 +198,17 @@ def engines(server: str) -> None:
     table = Table("engine", "version", "path")
     for name, info in _call(lambda: _proxy(server).get_engines()).items():
         table.add_row(name, info["version"] or "?", info["path"] or "")
+    Console().print(table)
+
+
+@cli.command()
+@server_option
+def presets(server: str) -> None:
+    """List the presets a job can start from (submit --preset NAME)."""
+    table = Table("preset", "engine", "args", "description")
+    for name, preset in _call(lambda: _proxy(server).get_presets()).items():
+        args = " ".join(f"{key}={value}" for key, value in preset["args"].items())
+        table.add_row(name, preset["engine"], args, escape(preset["description"]))
     Console().print(table)
 
 

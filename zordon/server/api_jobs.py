@@ -177,12 +177,6 @@ def delete(job_id: str) -> Any:
     return {"deleted": job_id}
 
 
-@blueprint.post("/_debug/clear_history")
-def clear_history() -> Any:
-    removed = services().queue.clear_history()
-    return {"success": True, "removed": removed}
-
-
 @blueprint.post("/jobs/<job_id>/subjob_update")
 def subjob_update(job_id: str) -> Any:
     child = request.get_json(silent=True)
