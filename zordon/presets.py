@@ -109,7 +109,7 @@ def read_file(path: Path) -> list[Preset]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: {_one_line(exc)}") from exc
+        raise ConfigError(f"{path}: {_reason(exc)}") from exc
     if data is None:
         return []
     if not isinstance(data, dict):
@@ -140,5 +140,9 @@ def _check_args(preset: Preset, engines: EngineRegistry) -> None:
         raise ConfigError(f"{preset.source}: preset {preset.name!r}: {exc}") from exc
 
 
-def _one_line(exc: Exception) -> str:
+def _reason(exc: Exception) -> str:
+    """One line: where YAML choked and why, or the error itself."""
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(exc, yaml.MarkedYAMLError) and mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
     return " ".join(str(exc).split())

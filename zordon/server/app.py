@@ -22,6 +22,8 @@ from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
 from zordon.presets import PresetBook
+from zordon.previews import PreviewCache
+from zordon.thumbnails import Tools
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +44,15 @@ class Services:
         default_factory=lambda: threading.Semaphore(1)
     )
     benchmarks: BenchmarkGate = dataclasses.field(default_factory=BenchmarkGate)
+    previews: PreviewCache = dataclasses.field(
+        default_factory=lambda: PreviewCache(Tools(None, None))
+    )
 
     def close(self) -> None:
         if self.cluster is not None:
             self.cluster.stop()
         self.runner.stop()
+        self.previews.close()
         self.store.close()
 
 
@@ -74,7 +80,13 @@ def build_services(config: Config) -> Services:
         runner,
         queue,
         long_polls=threading.Semaphore(open_polls),
+        previews=PreviewCache(_preview_tools(engines)),
     )
+
+
+def _preview_tools(engines: EngineRegistry) -> Tools:
+    ffmpeg = engines.get("ffmpeg")
+    return Tools(ffmpeg.path, ffmpeg.ffprobe_path)  # type: ignore[attr-defined]
 
 
 def create_app(config: Config, services: Services | None = None) -> Flask:
