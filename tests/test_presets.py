@@ -66,7 +66,7 @@ def test_a_preset_for_another_engine_is_refused(engines):
 def test_an_unknown_preset_is_refused_naming_the_known_ones(engines):
     book = PresetBook.load([SHIPPED_PATH], engines)
 
-    with pytest.raises(InvalidRequest, match="unknown preset 'nope'.*preview"):
+    with pytest.raises(InvalidRequest, match=r"unknown preset .nope.*preview"):
         book.get("nope")
 
 
