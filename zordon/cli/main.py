@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -210,6 +211,27 @@ def presets(server: str) -> None:
         args = " ".join(f"{key}={value}" for key, value in preset["args"].items())
         table.add_row(name, preset["engine"], args, escape(preset["description"]))
     Console().print(table)
+
+
+@cli.command()
+@server_option
+def status(server: str) -> None:
+    """Show this server and every peer it knows."""
+    from zordon.cli.dashboard import status_view
+
+    full = _call(lambda: _proxy(server).get_full_status())
+    Console().print(status_view(full))
+
+
+@cli.command()
+@click.option("--refresh", default=2.0, show_default=True, help="Seconds between.")
+@server_option
+def dashboard(refresh: float, server: str) -> None:
+    """A live view of the whole farm; quit with q or Ctrl-C."""
+    from zordon.cli.dashboard import run_dashboard
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_dashboard(_proxy(server), Console(), refresh_s=refresh)
 
 
 def _pack(file: Path, folder: Path) -> Pack:
