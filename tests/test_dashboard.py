@@ -43,7 +43,10 @@ FULL = {
             "hostname": "render-a",
             "silent_s": 0.0,
             "status": STATUS,
-            "jobs": [JOB, {**JOB, "id": "q1", "name": "later", "status": "not_started"}],
+            "jobs": [
+                JOB,
+                {**JOB, "id": "q1", "name": "later", "status": "not_started"},
+            ],
         },
         {
             "url": "http://10.0.0.6:8735",
