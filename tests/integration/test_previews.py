@@ -138,4 +138,6 @@ def test_an_ffmpeg_job_previews_its_output_video(proxy, jobs, tmp_path):
     path.write_bytes(clip)
 
     assert (still_kind, clip_kind) == ("image/jpeg", "video/mp4")
+    with Image.open(io.BytesIO(still)) as image:
+        assert image.size == (64, 36)
     assert probe_video(path)["nb_read_frames"] == 20
