@@ -92,8 +92,9 @@ class PreviewCache:
 
     def _start(self, target: Path, key: str, build: Builder) -> Future[Path]:
         with self._lock:
+            self._builds = {p: f for p, f in self._builds.items() if not f.done()}
             running = self._builds.get(target)
-            if running is not None and not running.done():
+            if running is not None:
                 return running
             failed_key, reason = self._failed.get(target, ("", ""))
             if failed_key == key:
@@ -119,6 +120,8 @@ class PreviewCache:
         finally:
             partial.unlink(missing_ok=True)
         target.with_name(target.name + KEY_SUFFIX).write_text(key)
+        with self._lock:
+            self._failed.pop(target, None)
         logger.debug("preview %s made", target)
         return target
 
@@ -142,9 +145,9 @@ class PreviewCache:
         for stale in set(folder.glob("*.jpg")) - set(made):
             stale.unlink(missing_ok=True)
         even = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
-        argv = ["ffmpeg", "-y", "-framerate", str(PREVIEW_FPS)]
-        argv += ["-pattern_type", "glob", "-i", "*.jpg", "-vf", even, *ENCODE, str(out)]
-        self.tools.run(argv, "the preview frames", cwd=folder)
+        args = ["-y", "-framerate", str(PREVIEW_FPS), "-pattern_type", "glob"]
+        args += ["-i", "*.jpg", "-vf", even, *ENCODE, str(out)]
+        self.tools.ffmpeg(args, "the preview frames", cwd=folder)
 
     def _frame(self, source: Path, folder: Path) -> Path | None:
         still = folder / (UNSAFE_NAME.sub("_", source.name) + ".jpg")
@@ -162,9 +165,9 @@ class PreviewCache:
     def _clip(self, source: Path, out: Path) -> None:
         """The first ``CLIP_S`` seconds of a video, at most ``VIDEO_PX`` wide."""
         fit = f"scale='trunc(min({VIDEO_PX},iw)/2)*2':-2"
-        argv = ["ffmpeg", "-y", "-t", str(CLIP_S), "-i", str(source)]
-        argv += ["-vf", fit, *ENCODE, str(out)]
-        self.tools.run(argv, source.name)
+        args = ["-y", "-t", str(CLIP_S), "-i", str(source)]
+        args += ["-vf", fit, *ENCODE, str(out)]
+        self.tools.ffmpeg(args, source.name)
 
 
 def frames(job: Job) -> list[Path]:

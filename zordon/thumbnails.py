@@ -34,30 +34,37 @@ class Tools:
     """Where FFmpeg and ffprobe are; without them EXR and video give errors."""
 
     def __init__(self, ffmpeg: str | None, ffprobe: str | None) -> None:
-        self.ffmpeg = ffmpeg
-        self.ffprobe = ffprobe
+        self.ffmpeg_path = ffmpeg
+        self.ffprobe_path = ffprobe
 
-    def run(self, argv: list[str], what: str, cwd: Path | None = None) -> bytes:
-        """Run FFmpeg or ffprobe; :class:`PreviewError` with its reason if it fails."""
-        program = self.ffprobe if argv[0] == "ffprobe" else self.ffmpeg
-        if program is None:
-            raise PreviewError(f"{argv[0]} is not installed, needed for {what}")
-        try:
-            done = subprocess.run(
-                [program, "-v", "error", *argv[1:]],
-                capture_output=True,
-                cwd=cwd,
-                timeout=FFMPEG_TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise PreviewError(f"{argv[0]} failed on {what}: {exc}") from exc
-        if done.returncode != 0:
-            reason = done.stderr.decode(errors="replace").strip().splitlines()
-            raise PreviewError(
-                f"{argv[0]} cannot read {what}: {reason[-1] if reason else 'no reason'}"
-            )
-        return done.stdout
+    def ffmpeg(self, args: list[str], what: str, cwd: Path | None = None) -> bytes:
+        """Run FFmpeg on ``what``; its output, or :class:`PreviewError` with why."""
+        return _run("ffmpeg", self.ffmpeg_path, args, what, cwd)
+
+    def ffprobe(self, args: list[str], what: str) -> bytes:
+        return _run("ffprobe", self.ffprobe_path, args, what, None)
+
+
+def _run(
+    name: str, program: str | None, args: list[str], what: str, cwd: Path | None
+) -> bytes:
+    if program is None:
+        raise PreviewError(f"{name} is not installed, needed for {what}")
+    try:
+        done = subprocess.run(
+            [program, "-v", "error", *args],
+            capture_output=True,
+            cwd=cwd,
+            timeout=FFMPEG_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PreviewError(f"{name} failed on {what}: {exc}") from exc
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        reason = lines[-1] if lines else f"exit status {done.returncode}"
+        raise PreviewError(f"{name} cannot read {what}: {reason}")
+    return done.stdout
 
 
 def save_still(source: Path, target: Path, max_px: int, tools: Tools) -> None:
@@ -91,9 +98,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def _exr_image(source: Path, tools: Tools) -> Image.Image:
     width, height = _frame_size(source, tools)
-    argv = ["ffmpeg", "-i", str(source), "-frames:v", "1"]
-    argv += ["-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-"]
-    raw = tools.run(argv, source.name)
+    args = ["-i", str(source), "-frames:v", "1"]
+    args += ["-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-"]
+    raw = tools.ffmpeg(args, source.name)
     plane_bytes = width * height * FLOAT_BYTES
     if len(raw) < 3 * plane_bytes:
         raise PreviewError(f"ffmpeg gave too little data for {source.name}")
@@ -123,9 +130,9 @@ def _tone_map_channel(channel: Image.Image, white: float) -> Image.Image:
 
 
 def _frame_size(source: Path, tools: Tools) -> tuple[int, int]:
-    argv = ["ffprobe", "-select_streams", "v:0"]
-    argv += ["-show_entries", "stream=width,height", "-of", "csv=p=0", str(source)]
-    out = tools.run(argv, source.name)
+    args = ["-select_streams", "v:0", "-show_entries", "stream=width,height"]
+    args += ["-of", "csv=p=0", str(source)]
+    out = tools.ffprobe(args, source.name)
     try:
         width, height = (int(part) for part in out.decode().strip().split(",")[:2])
     except ValueError as exc:
@@ -138,6 +145,6 @@ def _video_still(source: Path, target: Path, max_px: int, tools: Tools) -> None:
         f"scale='min({max_px},iw)':'min({max_px},ih)'"
         ":force_original_aspect_ratio=decrease"
     )
-    argv = ["ffmpeg", "-y", "-i", str(source), "-frames:v", "1"]
-    argv += ["-vf", f"thumbnail={VIDEO_SAMPLE_FRAMES},{fit}", str(target)]
-    tools.run(argv, source.name)
+    args = ["-y", "-i", str(source), "-frames:v", "1"]
+    args += ["-vf", f"thumbnail={VIDEO_SAMPLE_FRAMES},{fit}", "-f", "image2"]
+    tools.ffmpeg([*args, str(target)], source.name)
