@@ -46,16 +46,12 @@ def engine_table(proxies: list[RenderServerProxy], console: Console) -> Table:
 
 
 def peer_urls(proxy: RenderServerProxy) -> list[str]:
-    """The peers the server knows, from its farm status (or its peer list)."""
+    """The peers the server knows, from its farm status."""
     try:
-        farm = proxy.get_full_status()
-        return [p["url"] for p in farm.get("peers", []) if p.get("url")]
-    except ClientError:
-        pass
-    try:
-        return [p["url"] for p in proxy.detected_clients() if p.get("url")]
+        servers = proxy.get_full_status().get("servers", [])
     except ClientError:
         return []
+    return [s["url"] for s in servers if s.get("url") and not s.get("self")]
 
 
 def follow_download(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from zordon.cli.watch import watch_job
 from zordon.client import ClientError, RenderServerProxy
 from zordon.cluster.packing import Pack, pack_input
 from zordon.config import DEFAULT_PORT, Config
-from zordon.errors import InvalidRequest
+from zordon.errors import ConfigError, InvalidRequest
 from zordon.jobs.blobs import sha256_file
 
 console = Console(stderr=True)
@@ -53,18 +54,26 @@ def cli() -> None:
 @click.option("--max-concurrent-jobs", type=int, help="Jobs run at once [1].")
 @click.option("--no-discovery", is_flag=True, help="Do not use Zeroconf.")
 @click.option("--log-level", help="DEBUG, INFO, WARNING ... [INFO]")
-def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
+@click.option("--debug", is_flag=True, help="Serve the /api/_debug routes.")
+def server(
+    config_file: Path | None, no_discovery: bool, debug: bool, **flags: Any
+) -> None:
     """Run a render server on this machine."""
     from zordon.server.serve import run_server
 
     if no_discovery:
         flags["discovery"] = False
+    if debug:
+        flags["debug"] = True
     flags["peers"] = list(flags["peers"])
     try:
         config = Config.load(flags, config_file=config_file)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"bad configuration: {exc}") from exc
-    run_server(config)
+    try:
+        run_server(config)
+    except ConfigError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from exc
 
 
 @cli.command()
@@ -74,6 +83,7 @@ def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
 @click.option("--engine-version", help="Engine version such as 4.2 or 4.2.3.")
 @click.option("--arg", "args", multiple=True, help="Engine argument key=value.")
 @click.option("--name", help="Job name (default: the file name).")
+@click.option("--preset", help="Start from a preset's args (see zordon presets).")
 @click.option("--split", is_flag=True, help="Split the frames across the farm.")
 @click.option("--watch", is_flag=True, help="Show progress until the job ends.")
 @server_option
@@ -84,6 +94,7 @@ def submit(
     engine_version: str | None,
     args: tuple[str, ...],
     name: str | None,
+    preset: str | None,
     split: bool,
     watch: bool,
     server: str,
@@ -94,6 +105,8 @@ def submit(
         spec["renderer"] = engine
     if engine_version:
         spec["engine_version"] = engine_version
+    if preset:
+        spec["preset"] = preset
     if frames:
         spec["start_frame"], spec["end_frame"] = _parse_frames(frames)
     if split:
@@ -231,6 +244,38 @@ def engines_delete(engine: str, version: str, server: str) -> None:
     """Remove a version Zordon downloaded (never a system install)."""
     deleted = _call(lambda: _proxy(server).delete_engine_download(engine, version))
     console.print(f"{engine} {deleted['version']} deleted")
+
+
+@cli.command()
+@server_option
+def presets(server: str) -> None:
+    """List the presets a job can start from (submit --preset NAME)."""
+    table = Table("preset", "engine", "args", "description")
+    for name, preset in _call(lambda: _proxy(server).get_presets()).items():
+        args = " ".join(f"{key}={value}" for key, value in preset["args"].items())
+        table.add_row(name, preset["engine"], args, escape(preset["description"]))
+    Console().print(table)
+
+
+@cli.command()
+@server_option
+def status(server: str) -> None:
+    """Show this server and every peer it knows."""
+    from zordon.cli.dashboard import status_view
+
+    full = _call(lambda: _proxy(server).get_full_status())
+    Console().print(status_view(full))
+
+
+@cli.command()
+@click.option("--refresh", default=2.0, show_default=True, help="Seconds between.")
+@server_option
+def dashboard(refresh: float, server: str) -> None:
+    """A live view of the whole farm; quit with q or Ctrl-C."""
+    from zordon.cli.dashboard import run_dashboard
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_dashboard(_proxy(server), Console(), refresh_s=refresh)
 
 
 def _pack(file: Path, folder: Path) -> Pack:

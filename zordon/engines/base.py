@@ -98,6 +98,8 @@ class Engine(ABC):
     program: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
     version_pattern: ClassVar[re.Pattern[str]]
+    # Groups of arguments of which a job gives at most one.
+    rival_args: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     def __init__(
         self,
@@ -175,6 +177,22 @@ class Engine(ABC):
     ) -> None:
         """Raise :class:`InvalidRequest` for frames this input cannot give."""
         return None  # any frame is fine unless an engine knows better
+
+    def merge_args(
+        self, base: Mapping[str, Any], override: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``base`` (a preset's arguments) with ``override`` over it.
+
+        An argument of ``base`` that rivals one ``override`` sets is dropped,
+        so a job's ``bitrate`` replaces a preset's ``crf``.
+        """
+        merged = dict(base)
+        for group in self.rival_args:
+            if set(group) & set(override):
+                for name in group:
+                    merged.pop(name, None)
+        merged.update(override)
+        return merged
 
     def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments a child of a split job gets; the parent does the rest."""

@@ -26,6 +26,7 @@ from zordon.jobs.model import Job, new_job_id
 from zordon.jobs.runner import Runner
 from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
+from zordon.presets import PresetBook
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ JOB_FIELDS = {
     "files",
     "main_file",
     "frames",
+    "preset",
 }
 MAX_FRAME = 1_048_574  # Blender's MAXFRAME
 MAX_LISTED_FRAMES = 10_000
@@ -64,9 +66,15 @@ class JobQueue:
     """The jobs of one server: intake, cancel, delete, history."""
 
     def __init__(
-        self, store: JobStore, runner: Runner, jobs_dir: Path, blobs: BlobStore
+        self,
+        store: JobStore,
+        runner: Runner,
+        jobs_dir: Path,
+        blobs: BlobStore,
+        presets: PresetBook | None = None,
     ) -> None:
         self.store = store
+        self.presets = presets or PresetBook()
         self.runner = runner
         self.engines: EngineRegistry = runner.engines
         self.jobs_dir = jobs_dir
@@ -140,6 +148,8 @@ class JobQueue:
         args = spec.get("args") or {}
         if not isinstance(args, Mapping):
             raise InvalidRequest("args must be a JSON object")
+        if spec.get("preset") is not None:
+            args = self.presets.apply(spec["preset"], engine, args)
         args = engine.validate_args(args)
         info = engine.probe(source.probe_path, args)
 
