@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from zordon.jobs.status import FINISHED, JobStatus
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_IN_CHUNK = 500  # ids per IN (...), well under SQLite's variable limit
 
 
 class JobStore:
@@ -44,6 +45,8 @@ class JobStore:
         self._changed = threading.Condition(self._lock)
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
+        # The version at which each job last changed, for caches of the list.
+        self._revisions: dict[str, int] = {}
         # Called with a job id after each change to that job, outside the lock.
         self.listeners: list[Callable[[str], None]] = []
 
@@ -54,6 +57,11 @@ class JobStore:
     def token(self) -> str:
         """Changes whenever any job changes; differs after every restart."""
         return f"{self._boot}-{self._version}"
+
+    def revisions(self) -> dict[str, int]:
+        """Per job id, the store version of its last change since start-up."""
+        with self._lock:
+            return dict(self._revisions)
 
     def wait_for_change(self, token: str | None, timeout_s: float) -> bool:
         """Block until the token differs from ``token``; False on timeout."""
@@ -67,16 +75,23 @@ class JobStore:
         return True
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
+    def _write(self, job_ids: Iterable[str] = ()) -> Iterator[Session]:
+        """A transaction; then the token moves and ``job_ids`` are marked changed.
+
+        ``job_ids`` is read after the transaction, so a list filled inside the
+        ``with`` block works.
+        """
         with self._lock, self._sessions.begin() as session:
             yield session
         with self._changed:
             self._version += 1
+            for job_id in job_ids:
+                self._revisions[job_id] = self._version
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:
         job.created_at = job.created_at or utcnow()
-        with self._write() as session:
+        with self._write([job.id]) as session:
             session.add(job)
         logger.info(
             "job %s: added (%s, frames %s-%s)",
@@ -101,9 +116,25 @@ class JobStore:
         with self._sessions() as session:
             return list(session.scalars(query))
 
+    def ordered_ids(self) -> list[str]:
+        """Every job id, oldest job first."""
+        query = select(Job.id).order_by(Job.created_at, Job.id)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def get_many(self, job_ids: Iterable[str]) -> list[Job]:
+        """The jobs among ``job_ids`` that exist, in no particular order."""
+        wanted = list(job_ids)
+        found: list[Job] = []
+        with self._sessions() as session:
+            for start in range(0, len(wanted), SQLITE_IN_CHUNK):
+                chunk = wanted[start : start + SQLITE_IN_CHUNK]
+                found.extend(session.scalars(select(Job).where(Job.id.in_(chunk))))
+        return found
+
     def update(self, job_id: str, **fields: Any) -> Job:
         """Set plain fields (progress, children, ...) on one job."""
-        with self._write() as session:
+        with self._write([job_id]) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -114,7 +145,7 @@ class JobStore:
 
     def set_status(self, job_id: str, status: JobStatus, error: str = "") -> Job:
         """Move a job to ``status``; refuses moves out of a finished state."""
-        with self._write() as session:
+        with self._write([job_id]) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -154,7 +185,7 @@ class JobStore:
             return self.set_status(job.id, JobStatus.SCHEDULED)
 
     def delete(self, job_id: str) -> None:
-        with self._write() as session:
+        with self._write([job_id]) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -163,18 +194,22 @@ class JobStore:
     def clear_history(self) -> list[Job]:
         """Remove finished jobs from the store; returns them for clean-up."""
         done = [s.value for s in FINISHED]
-        with self._write() as session:
+        touched: list[str] = []
+        with self._write(touched) as session:
             jobs = list(session.scalars(select(Job).where(Job.status.in_(done))))
             for job in jobs:
                 session.delete(job)
+            touched.extend(job.id for job in jobs)
         return jobs
 
     def requeue_interrupted(self) -> list[Job]:
         """Put jobs that were running when the server stopped back in the queue."""
         interrupted = [JobStatus.SCHEDULED.value, JobStatus.RUNNING.value]
-        with self._write() as session:
+        touched: list[str] = []
+        with self._write(touched) as session:
             query = select(Job).where(Job.status.in_(interrupted))
             jobs = list(session.scalars(query))
+            touched.extend(job.id for job in jobs)
             for job in jobs:
                 job.status = JobStatus.NOT_STARTED.value
                 job.progress = 0.0

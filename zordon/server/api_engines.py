@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from zordon.cluster import capacity
 from zordon.engines import Engine
-from zordon.errors import EngineUnavailable, InvalidRequest
+from zordon.errors import EngineUnavailable, InvalidRequest, NotFound
 from zordon.server.app import services
 
 blueprint = Blueprint("engines", __name__)
@@ -47,6 +47,51 @@ def engine_for_filename() -> Response:
     if engine is None:
         raise InvalidRequest(f"no engine renders {filename!r}")
     return Response(engine.name, mimetype="text/plain")
+
+
+@blueprint.get("/engines/inspect")
+def inspect() -> Any:
+    """Facts of a file uploaded to ``/api/cache``: engine, frames, size.
+
+    ``?sha256=D&filename=NAME`` names the blob and the file it was;
+    ``&engine=E`` picks the engine instead of the file's extension.
+    """
+    svc = services()
+    filename = os.path.basename(request.args.get("filename", ""))
+    path = svc.queue.blobs.path(request.args.get("sha256", ""))
+    if not path.is_file():
+        raise NotFound("upload the file to /api/cache first")
+    engine = _engine_for(request.args.get("engine", ""), filename)
+    info = engine.probe(path)
+    return {
+        "engine": engine.name,
+        "start_frame": info.start_frame,
+        "end_frame": info.end_frame,
+        "frame_step": info.frame_step,
+        "fps": info.fps,
+        "resolution": _resolution(info.facts),
+        "facts": info.facts,
+    }
+
+
+def _engine_for(name: str, filename: str) -> Engine:
+    if name:
+        return services().engines.get(name)
+    engine = services().engines.for_filename(filename)
+    if engine is None:
+        raise InvalidRequest(f"no engine renders {filename!r}; name an engine")
+    return engine
+
+
+def _resolution(facts: dict[str, Any]) -> list[int] | None:
+    """Width and height as rendered: a .blend's scaled size, or a video's."""
+    if facts.get("resolution"):
+        width, height = facts["resolution"]
+        percent = facts.get("resolution_percentage") or 100
+        return [width * percent // 100, height * percent // 100]
+    if facts.get("width") and facts.get("height"):
+        return [facts["width"], facts["height"]]
+    return None
 
 
 @blueprint.get("/engines/<engine_name>")

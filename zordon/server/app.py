@@ -17,6 +17,7 @@ from zordon.config import Config
 from zordon.engines import EngineRegistry
 from zordon.errors import InvalidRequest, Unauthorized, ZordonError
 from zordon.jobs.blobs import BlobStore
+from zordon.jobs.listing import JobListing
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
@@ -35,10 +36,14 @@ class Services:
     engines: EngineRegistry
     runner: Runner
     queue: JobQueue
+    listing: JobListing = dataclasses.field(init=False)
     cluster: Cluster | None = None
     long_polls: threading.Semaphore = dataclasses.field(
         default_factory=lambda: threading.Semaphore(1)
     )
+
+    def __post_init__(self) -> None:
+        self.listing = JobListing(self.store)
 
     def close(self) -> None:
         if self.cluster is not None:
@@ -79,10 +84,11 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.extensions["zordon"] = services
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from zordon.server import api_cache, api_engines, api_jobs, api_status
+    from zordon.server import api_cache, api_engines, api_jobs, api_status, dashboard
 
     for module in (api_jobs, api_status, api_engines, api_cache):
         app.register_blueprint(module.blueprint, url_prefix="/api")
+    app.register_blueprint(dashboard.blueprint)
     app.before_request(_check_api_version)
     app.before_request(_check_farm_token)
     app.register_error_handler(ZordonError, _zordon_error)
