@@ -42,5 +42,4 @@ async function showHost() {
 }
 
 window.addEventListener("hashchange", route);
-route();
-showHost();
+showHost().finally(route);

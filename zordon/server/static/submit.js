@@ -67,7 +67,7 @@ class SubmitPage {
       h("div.pair", {}, field("First frame", this.start), field("Last frame", this.end)),
       field("Resolution", this.resolution),
       field("Preset", this.preset),
-      h("label.check", {}, this.split, " Split the frames over the farm"),
+      h("label.checkline", {}, this.split, " Split the frames over the farm"),
       field("Arguments", this.args, this.accepted),
       this.helpBox,
       h("div.actions", {}, this.submitButton),

@@ -80,7 +80,7 @@ export function hostOf(url) {
 // Machines rendering a job: its children's servers, else this one.
 export function machines(job, selfName) {
   const children = job.children || [];
-  if (!children.length) return job.status === "running" ? [selfName] : [];
+  if (!children.length) return job.started_at ? [selfName] : [];
   return children.map((c) => c.hostname || (c.server === "self" ? selfName : hostOf(c.server)));
 }
 
