@@ -116,3 +116,17 @@ def test_the_summary_leaves_out_args_facts_and_child_frame_lists(store, jobs):
 def test_bad_list_parameters_are_refused(args):
     with pytest.raises(InvalidRequest):
         ListQuery.from_args(args)
+
+
+def test_a_progress_update_does_not_read_the_order_of_the_jobs_again(store, jobs):
+    listing = JobListing(store)
+    listed(listing)
+    store.ordered_ids = lambda: pytest.fail("the order was read again")
+
+    store.update(jobs[1].id, progress=0.25)
+
+    assert listed(listing)["jobs"][1]["progress"] == 0.25
+
+
+def test_the_store_counts_jobs_by_status(store, jobs):
+    assert store.status_counts() == {"running": 2, "not_started": 3}

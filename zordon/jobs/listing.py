@@ -9,6 +9,7 @@ summary form are cut from the same cache.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import threading
 from collections import Counter
@@ -100,9 +101,11 @@ class _Entry:
 @dataclasses.dataclass(frozen=True)
 class _Snapshot:
     token: str
+    membership: int
     order: list[str]
     entries: dict[str, _Entry]
 
+    @functools.cached_property
     def counts(self) -> dict[str, int]:
         return dict(Counter(entry.status for entry in self.entries.values()))
 
@@ -113,7 +116,7 @@ class JobListing:
     def __init__(self, store: JobStore) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._snapshot = _Snapshot("", [], {})
+        self._snapshot = _Snapshot("", -1, [], {})
         self._whole: tuple[str, bytes] = ("", b"")
 
     def body(self, query: ListQuery) -> bytes:
@@ -134,7 +137,7 @@ class JobListing:
             "token": snapshot.token,
             "total": len(ids),
             "offset": query.offset,
-            "counts": snapshot.counts(),
+            "counts": snapshot.counts,
         }
         return b'{"jobs":[' + jobs + b"]," + _dumps(extra)[1:]
 
@@ -157,8 +160,10 @@ class JobListing:
             return self._snapshot
 
     def _rebuild(self, token: str) -> _Snapshot:
-        revisions = self._store.revisions()
-        order = self._store.ordered_ids()
+        membership, revisions = self._store.revisions()
+        order = self._snapshot.order
+        if membership != self._snapshot.membership:
+            order = self._store.ordered_ids()
         old = self._snapshot.entries
         stale = [
             i for i in order if i not in old or old[i].revision != revisions.get(i, 0)
@@ -168,7 +173,7 @@ class JobListing:
             entries[job.id] = _entry(job, revisions.get(job.id, 0))
         # A job deleted between the two reads has no row: leave it out.
         order = [i for i in order if i in entries]
-        return _Snapshot(token, order, entries)
+        return _Snapshot(token, membership, order, entries)
 
 
 def _entry(job: Job, revision: int) -> _Entry:

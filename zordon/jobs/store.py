@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from zordon.errors import InvalidRequest, JobNotFoundError
@@ -45,8 +45,10 @@ class JobStore:
         self._changed = threading.Condition(self._lock)
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
-        # The version at which each job last changed, for caches of the list.
+        # The version at which each job last changed, and how many times jobs
+        # were added or removed: what caches of the list go by.
         self._revisions: dict[str, int] = {}
+        self._membership = 0
         # Called with a job id after each change to that job, outside the lock.
         self.listeners: list[Callable[[str], None]] = []
 
@@ -58,10 +60,13 @@ class JobStore:
         """Changes whenever any job changes; differs after every restart."""
         return f"{self._boot}-{self._version}"
 
-    def revisions(self) -> dict[str, int]:
-        """Per job id, the store version of its last change since start-up."""
+    def revisions(self) -> tuple[int, dict[str, int]]:
+        """How often jobs came or went, and per job id the version of its last change.
+
+        Both count from start-up.
+        """
         with self._lock:
-            return dict(self._revisions)
+            return self._membership, dict(self._revisions)
 
     def wait_for_change(self, token: str | None, timeout_s: float) -> bool:
         """Block until the token differs from ``token``; False on timeout."""
@@ -75,23 +80,26 @@ class JobStore:
         return True
 
     @contextmanager
-    def _write(self, job_ids: Iterable[str] = ()) -> Iterator[Session]:
+    def _write(
+        self, job_ids: Iterable[str] = (), membership: bool = False
+    ) -> Iterator[Session]:
         """A transaction; then the token moves and ``job_ids`` are marked changed.
 
         ``job_ids`` is read after the transaction, so a list filled inside the
-        ``with`` block works.
+        ``with`` block works. ``membership`` says jobs were added or removed.
         """
         with self._lock, self._sessions.begin() as session:
             yield session
         with self._changed:
             self._version += 1
+            self._membership += membership
             for job_id in job_ids:
                 self._revisions[job_id] = self._version
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:
         job.created_at = job.created_at or utcnow()
-        with self._write([job.id]) as session:
+        with self._write([job.id], membership=True) as session:
             session.add(job)
         logger.info(
             "job %s: added (%s, frames %s-%s)",
@@ -115,6 +123,12 @@ class JobStore:
             query = query.where(Job.status == status.value)
         with self._sessions() as session:
             return list(session.scalars(query))
+
+    def status_counts(self) -> dict[str, int]:
+        """How many jobs have each status, counted by SQLite."""
+        query = select(Job.status, func.count()).group_by(Job.status)
+        with self._sessions() as session:
+            return {status: count for status, count in session.execute(query)}
 
     def ordered_ids(self) -> list[str]:
         """Every job id, oldest job first."""
@@ -185,7 +199,7 @@ class JobStore:
             return self.set_status(job.id, JobStatus.SCHEDULED)
 
     def delete(self, job_id: str) -> None:
-        with self._write([job_id]) as session:
+        with self._write([job_id], membership=True) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -195,7 +209,7 @@ class JobStore:
         """Remove finished jobs from the store; returns them for clean-up."""
         done = [s.value for s in FINISHED]
         touched: list[str] = []
-        with self._write(touched) as session:
+        with self._write(touched, membership=True) as session:
             jobs = list(session.scalars(select(Job).where(Job.status.in_(done))))
             for job in jobs:
                 session.delete(job)

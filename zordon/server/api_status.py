@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -21,14 +20,14 @@ def heartbeat() -> Response:
 
 def local_status() -> dict[str, Any]:
     svc = services()
-    counts = Counter(job.status for job in svc.store.list())
+    counts = svc.store.status_counts()
     return {
         "timestamp": time.time(),
         "server_id": system.server_id(svc.config.data_dir),
         "url": svc.cluster.self_url if svc.cluster else None,
         **system.host_facts(),
         "port": svc.config.port_number,
-        "job_counts": dict(counts),
+        "job_counts": counts,
         "app_version": __version__,
         "api_version": API_VERSION,
     }

@@ -39,7 +39,9 @@ async function showHost() {
   server.hostname = status.hostname;
   document.getElementById("host").textContent = `${status.hostname}:${status.port}`;
   document.title = `Zordon · ${status.hostname}`;
+  window.dispatchEvent(new Event("zordon:host"));
 }
 
 window.addEventListener("hashchange", route);
-showHost().finally(route);
+route();
+showHost();

@@ -41,10 +41,13 @@ class JobPage {
     // asks for its own job, at most once per REFRESH_GAP_MS.
     this.watch = new JobWatch({ limit: 0 }, () => this.refresh());
     this.watch.start();
+    this.onHost = () => this.refresh();
+    window.addEventListener("zordon:host", this.onHost);
   }
 
   stop() {
     this.watch.stop();
+    window.removeEventListener("zordon:host", this.onHost);
     this.stopped = true;
     if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
   }

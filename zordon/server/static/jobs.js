@@ -40,10 +40,14 @@ class JobListPage {
     this.watch = new JobWatch(this.params(), (list) => this.show(list), (e) => this.offline(e));
     this.watch.start();
     this.ticker = setInterval(() => this.tick(), TICK_MS);
+    // The server's name arrives after the first rows: name the machines again.
+    this.onHost = () => this.rows.forEach((row) => this.fillRow(row, row.job));
+    window.addEventListener("zordon:host", this.onHost);
   }
 
   stop() {
     this.watch.stop();
+    window.removeEventListener("zordon:host", this.onHost);
     clearInterval(this.ticker);
     for (const { url } of this.thumbs.values()) URL.revokeObjectURL(url);
   }
@@ -125,6 +129,7 @@ class JobListPage {
     this.showRows(list.jobs);
     this.showPager();
     this.updateActions();
+    if (!document.body.dataset.jobsShown) performance.mark("zordon:jobs-shown");
     document.body.dataset.jobsShown = String(list.jobs.length);
     this.loadThumbnails(list.jobs);
   }
