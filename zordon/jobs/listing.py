@@ -93,46 +93,54 @@ def _count(args: Mapping[str, str], name: str, default: Any, high: int | None) -
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     revision: int
-    status: str
     full: bytes
     summary: bytes
 
 
 @dataclasses.dataclass(frozen=True)
 class _Snapshot:
+    """Which jobs there are, in order, with their status, at one store token."""
+
     token: str
     membership: int
+    revisions: dict[str, int]
     order: list[str]
-    entries: dict[str, _Entry]
+    statuses: dict[str, str]
 
     @functools.cached_property
     def counts(self) -> dict[str, int]:
-        return dict(Counter(entry.status for entry in self.entries.values()))
+        return dict(Counter(self.statuses.values()))
 
 
 class JobListing:
-    """The store's job list as JSON, kept up to date one changed job at a time."""
+    """The store's job list as JSON, kept up to date one changed job at a time.
+
+    A job is turned into JSON only when a response first needs it, so the
+    first page after a start costs its own jobs, not all of them.
+    """
 
     def __init__(self, store: JobStore) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._snapshot = _Snapshot("", -1, [], {})
+        self._snapshot = _Snapshot("", -1, {}, [], {})
+        self._entries: dict[str, _Entry] = {}
         self._whole: tuple[str, bytes] = ("", b"")
 
     def body(self, query: ListQuery) -> bytes:
         """The JSON body for ``query``: ``{"jobs": [...], "token": T, ...}``."""
-        snapshot = self._current()
-        if query.whole:
-            return self._whole_body(snapshot)
-        ids = snapshot.order
-        if query.statuses is not None:
-            ids = [i for i in ids if snapshot.entries[i].status in query.statuses]
-        if query.newest_first:
-            ids = ids[::-1]
-        end = None if query.limit is None else query.offset + query.limit
-        page = ids[query.offset : end]
+        with self._lock:
+            snapshot = self._current()
+            if query.whole:
+                return self._whole_body(snapshot)
+            ids = snapshot.order
+            if query.statuses is not None:
+                ids = [i for i in ids if snapshot.statuses[i] in query.statuses]
+            if query.newest_first:
+                ids = ids[::-1]
+            end = None if query.limit is None else query.offset + query.limit
+            entries = self._entries_of(snapshot, ids[query.offset : end])
         field = "summary" if query.summary else "full"
-        jobs = b",".join(getattr(snapshot.entries[i], field) for i in page)
+        jobs = b",".join(getattr(entry, field) for entry in entries)
         extra = {
             "token": snapshot.token,
             "total": len(ids),
@@ -144,41 +152,62 @@ class JobListing:
     def _whole_body(self, snapshot: _Snapshot) -> bytes:
         token, body = self._whole
         if token != snapshot.token:
-            jobs = b",".join(snapshot.entries[i].full for i in snapshot.order)
+            entries = self._entries_of(snapshot, snapshot.order)
+            jobs = b",".join(entry.full for entry in entries)
             tail = _dumps({"token": snapshot.token})[1:]
             body = b'{"jobs":[' + jobs + b"]," + tail
             self._whole = (snapshot.token, body)
         return body
 
     def _current(self) -> _Snapshot:
-        with self._lock:
-            # The token is read first: a change made while the list is built
-            # then moves it again, and the next request sees that change.
-            token = self._store.token
-            if token != self._snapshot.token:
-                self._snapshot = self._rebuild(token)
-            return self._snapshot
+        # The token is read first: a change made while the list is read then
+        # moves it again, and the next request sees that change.
+        token = self._store.token
+        if token != self._snapshot.token:
+            self._snapshot = self._reread(token)
+        return self._snapshot
 
-    def _rebuild(self, token: str) -> _Snapshot:
+    def _reread(self, token: str) -> _Snapshot:
+        """The order and statuses, asking the store only about changed jobs."""
+        old = self._snapshot
         membership, revisions = self._store.revisions()
-        order = self._snapshot.order
-        if membership != self._snapshot.membership:
-            order = self._store.ordered_ids()
-        old = self._snapshot.entries
+        if membership != old.membership:
+            rows = self._store.statuses()
+        else:
+            changed = {
+                i for i in old.order if revisions.get(i, 0) != old.revisions.get(i, 0)
+            }
+            rows = [(i, old.statuses[i]) for i in old.order]
+            fresh = dict(self._store.statuses(changed))
+            # A job deleted since the revisions were read drops out here.
+            rows = [
+                (i, fresh.get(i, s)) for i, s in rows if i not in changed or i in fresh
+            ]
+        return _Snapshot(token, membership, revisions, [i for i, _ in rows], dict(rows))
+
+    def _entries_of(self, snapshot: _Snapshot, ids: list[str]) -> list[_Entry]:
+        """The JSON of each job in ``ids``, made now for those not yet made."""
         stale = [
-            i for i in order if i not in old or old[i].revision != revisions.get(i, 0)
+            i
+            for i in ids
+            if i not in self._entries
+            or self._entries[i].revision != snapshot.revisions.get(i, 0)
         ]
-        entries = {i: old[i] for i in order if i in old}
         for job in self._store.get_many(stale):
-            entries[job.id] = _entry(job, revisions.get(job.id, 0))
-        # A job deleted between the two reads has no row: leave it out.
-        order = [i for i in order if i in entries]
-        return _Snapshot(token, membership, order, entries)
+            self._entries[job.id] = _entry(job, snapshot.revisions.get(job.id, 0))
+        if len(self._entries) > len(snapshot.order) * 2:
+            self._forget_gone(snapshot)
+        return [self._entries[i] for i in ids if i in self._entries]
+
+    def _forget_gone(self, snapshot: _Snapshot) -> None:
+        self._entries = {
+            i: e for i, e in self._entries.items() if i in snapshot.statuses
+        }
 
 
 def _entry(job: Job, revision: int) -> _Entry:
     full = job.to_dict()
-    return _Entry(revision, job.status, _dumps(full), _dumps(summary_of(full)))
+    return _Entry(revision, _dumps(full), _dumps(summary_of(full)))
 
 
 def summary_of(job: Mapping[str, Any]) -> dict[str, Any]:

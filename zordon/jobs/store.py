@@ -130,11 +130,20 @@ class JobStore:
         with self._sessions() as session:
             return {status: count for status, count in session.execute(query)}
 
-    def ordered_ids(self) -> list[str]:
-        """Every job id, oldest job first."""
-        query = select(Job.id).order_by(Job.created_at, Job.id)
+    def statuses(self, job_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """``(id, status)`` of every job (or those in ``job_ids``), oldest first."""
+        query = select(Job.id, Job.status).order_by(Job.created_at, Job.id)
+        if job_ids is None:
+            with self._sessions() as session:
+                return [(i, s) for i, s in session.execute(query)]
+        wanted = list(job_ids)
+        found: list[tuple[str, str]] = []
         with self._sessions() as session:
-            return list(session.scalars(query))
+            for start in range(0, len(wanted), SQLITE_IN_CHUNK):
+                chunk = wanted[start : start + SQLITE_IN_CHUNK]
+                rows = session.execute(query.where(Job.id.in_(chunk)))
+                found.extend((i, s) for i, s in rows)
+        return found
 
     def get_many(self, job_ids: Iterable[str]) -> list[Job]:
         """The jobs among ``job_ids`` that exist, in no particular order."""
