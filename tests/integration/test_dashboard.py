@@ -174,6 +174,8 @@ def test_the_farm_page_shows_the_second_server(page, tmp_path, screens):
         save_screenshot(page, screens, "farm")
         visit(page, first, "engines")
         until(page, lambda d: css(d, "#engines-here tr[data-engine]"), "the engines")
+        peer = f'#engines-peers .peer[data-url="{second.url}"] tr[data-engine]'
+        until(page, lambda d: css(d, peer), "the second server's engines")
         save_screenshot(page, screens, "engines")
     finally:
         first.stop()

@@ -98,3 +98,7 @@ def test_render_again_of_a_job_whose_input_is_gone_is_a_400(client, services):
     job = services.store.add(new_job(services.config.jobs_dir))
 
     assert client.post(f"/api/jobs/{job.id}/render_again").status_code == 400
+
+
+def test_farm_engines_of_a_server_outside_a_farm_is_an_empty_list(client):
+    assert client.get("/api/engines/farm").get_json() == {"servers": []}

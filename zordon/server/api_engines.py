@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from zordon.cluster import capacity
+from zordon.client import ClientError
+from zordon.cluster import Cluster, capacity
+from zordon.cluster.peers import Peer
 from zordon.engines import Engine
 from zordon.errors import EngineUnavailable, InvalidRequest, NotFound
 from zordon.server.app import services
@@ -17,6 +20,7 @@ from zordon.server.app import services
 blueprint = Blueprint("engines", __name__)
 
 HELP_TIMEOUT_S = 15
+PEER_ASKS = 8  # peers asked for their engines at once
 
 
 def _describe(engine: Engine) -> dict[str, Any]:
@@ -47,6 +51,33 @@ def engine_for_filename() -> Response:
     if engine is None:
         raise InvalidRequest(f"no engine renders {filename!r}")
     return Response(engine.name, mimetype="text/plain")
+
+
+@blueprint.get("/engines/farm")
+def farm_engines() -> Any:
+    """The engines of each peer this server knows, asked of them all at once."""
+    cluster = services().cluster
+    if cluster is None:
+        return {"servers": []}
+    peers = cluster.peers.peers()
+    with ThreadPoolExecutor(max_workers=PEER_ASKS) as pool:
+        servers = list(pool.map(lambda peer: _peer_engines(cluster, peer), peers))
+    return {"servers": servers}
+
+
+def _peer_engines(cluster: Cluster, peer: Peer) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "url": peer.url,
+        "hostname": peer.hostname,
+        "reachable": peer.up,
+        "engines": None,
+    }
+    if peer.up:
+        try:
+            found["engines"] = cluster.peers.proxy(peer.url).get_engines()
+        except ClientError as exc:
+            found["error"] = str(exc)
+    return found
 
 
 @blueprint.get("/engines/inspect")

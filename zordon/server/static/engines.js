@@ -46,7 +46,7 @@ class EnginesPage {
     if (versions.some((v) => v.downloading)) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
   }
 
-  table(versions) {
+  table(versions, here = true) {
     if (!versions.length) return h("p.muted", {}, "No engine is installed on this server.");
     return h(
       "div.table-wrap",
@@ -62,11 +62,17 @@ class EnginesPage {
             h("td", {}, v.name),
             h("td", {}, v.version || "unknown"),
             h("td.path", {}, v.downloading ? downloadBar(v) : v.path || "–"),
-            h("td", {}, v.managed && !v.downloading ? h("button.danger", { onclick: () => this.remove(v) }, "Delete") : v.managed ? "" : h("span.muted", {}, "system")),
+            h("td", {}, this.versionAction(v, here)),
           ),
         ),
       ),
     );
+  }
+
+  versionAction(v, here) {
+    if (!v.managed) return h("span.muted", {}, "system");
+    if (!here || v.downloading) return h("span.muted", {}, "downloaded");
+    return h("button.danger", { onclick: () => this.remove(v) }, "Delete");
   }
 
   buildDownload() {
@@ -122,31 +128,31 @@ class EnginesPage {
     this.load();
   }
 
+  // This server asks its peers for their engines: the page cannot, as the
+  // peers are other addresses.
   async loadPeers() {
-    const full = await getJsonIfThere("/api/full_status").catch(() => null);
-    const peers = full ? peersOf(full) : await getJsonIfThere("/api/_debug/detected_clients").catch(() => null);
-    if (!peers?.length) {
+    const farm = await getJsonIfThere("/api/engines/farm").catch(() => null);
+    const servers = farm?.servers || [];
+    if (!servers.length) {
       this.peers.replaceChildren(h("p.muted", {}, "This server knows no other server."));
       return;
     }
-    this.peers.replaceChildren(
-      h(
-        "ul.peers",
-        {},
-        ...peers.map((p) => {
-          const engines = p.engines ? Object.entries(p.engines).map(([n, d]) => `${n} ${d.version || ""}`).join(", ") : null;
-          return h(
-            "li",
-            {},
-            h("strong", {}, p.hostname || hostOf(p.url)),
-            " ",
-            h("span.muted", {}, engines || (p.up || p.reachable ? "answers" : "not reachable")),
-            " ",
-            p.url ? h("a", { href: `${p.url}/#/engines`, target: "_blank", rel: "noopener" }, "open its dashboard") : null,
-          );
-        }),
-      ),
+    this.peers.replaceChildren(...servers.map((s) => this.peer(s)));
+  }
+
+  peer(s) {
+    const name = s.hostname ? `${s.hostname} (${hostOf(s.url)})` : hostOf(s.url);
+    const head = h(
+      "div.card-head",
+      {},
+      h("h3", {}, name),
+      h(`span.badge.${s.reachable ? "s-completed" : "s-error"}`, {}, s.reachable ? "reachable" : "not reachable"),
     );
+    if (!s.engines) {
+      return h("div.peer", { dataset: { url: s.url } }, head, h("p.muted", {}, s.error || "No answer."));
+    }
+    const versions = Object.entries(s.engines).flatMap(([n, d]) => versionRows(n, d));
+    return h("div.peer", { dataset: { url: s.url } }, head, this.table(versions, false));
   }
 }
 
@@ -164,10 +170,3 @@ function downloadBar(v) {
   const percent = Math.round(fraction * 100);
   return h("div.progress.s-running", {}, h("span", { style: `width:${percent}%` }), h("em", {}, `downloading ${percent}%`));
 }
-
-function peersOf(full) {
-  const source = full.servers ?? full;
-  const list = Array.isArray(source) ? source : Object.entries(source).map(([url, s]) => ({ url, ...s }));
-  return list.filter((s) => s && typeof s === "object" && !(s.self || s.is_self || s.local));
-}
-

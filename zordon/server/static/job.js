@@ -174,10 +174,10 @@ class JobPage {
 
   showGrid(job, files) {
     const frames = job.frames || range(job.start_frame, job.end_frame, job.frame_step);
-    const done = new Set();
+    const done = new Map();
     for (const name of files) {
       const match = FRAME_NUMBER.exec(name);
-      if (match) done.add(Number(match[1]));
+      if (match) done.set(Number(match[1]), name);
     }
     const owner = new Map();
     for (const child of job.children || []) {
@@ -192,7 +192,10 @@ class JobPage {
     const cells = frames.map((frame, index) => {
       const finished = byProgress ? index < filled : done.has(frame);
       const where = owner.get(frame) || server.hostname;
-      return h(`span.frame${finished ? ".done" : ""}`, { title: `frame ${frame} · ${where}` }, String(frame));
+      const file = byProgress ? null : done.get(frame);
+      const title = `frame ${frame} · ${where}${file ? " · click to see it" : ""}`;
+      const onclick = file ? () => this.showFrame(file) : null;
+      return h(`span.frame${finished ? ".done" : ""}`, { title, onclick }, String(frame));
     });
     this.grid.replaceChildren(...cells);
     const count = byProgress ? filled : frames.filter((f) => done.has(f)).length;
@@ -272,6 +275,18 @@ class JobPage {
       this.preview.replaceChildren(h("img", { src: url, alt: "the newest frame" }));
     } catch {
       // No preview of this output (an EXR, say): keep the last one.
+    }
+  }
+
+  // One finished frame in the preview, until the next one arrives.
+  async showFrame(name) {
+    try {
+      const url = await blobUrl(`/api/jobs/${this.id}/download?filename=${encodeURIComponent(name)}`);
+      if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
+      this.previewUrl = url;
+      this.preview.replaceChildren(h("img", { src: url, alt: name }), h("p.muted", {}, name));
+    } catch (error) {
+      toast(`Cannot show ${name}: ${error.message}`, "error");
     }
   }
 
