@@ -102,3 +102,12 @@ def test_render_again_of_a_job_whose_input_is_gone_is_a_400(client, services):
 
 def test_farm_engines_of_a_server_outside_a_farm_is_an_empty_list(client):
     assert client.get("/api/engines/farm").get_json() == {"servers": []}
+
+
+def test_the_log_tail_is_its_last_lines(client, services):
+    job = services.store.add(new_job(services.config.jobs_dir))
+    job.log_path.parent.mkdir(parents=True)
+    job.log_path.write_text("one\ntwo\nthree\n")
+
+    assert page(client, f"/api/jobs/{job.id}/logs?tail=2") == (200, "two\nthree\n")
+    assert page(client, f"/api/jobs/{job.id}/logs?tail=-1")[0] == 400

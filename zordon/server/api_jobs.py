@@ -20,6 +20,7 @@ from zordon.server.app import services
 blueprint = Blueprint("jobs", __name__)
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
+MAX_TAIL_LINES = 10_000
 
 
 def _truthy(name: str) -> bool:
@@ -66,10 +67,16 @@ def get_job(job_id: str) -> Any:
 
 @blueprint.get("/jobs/<job_id>/logs")
 def job_logs(job_id: str) -> Response:
+    """The job's log; ``?tail=N`` sends only its last N lines."""
     job = services().store.get(job_id)
+    tail = request.args.get("tail", "")
+    if tail and not (tail.isdigit() and 0 < int(tail) <= MAX_TAIL_LINES):
+        raise InvalidRequest(f"tail must be a number of lines up to {MAX_TAIL_LINES}")
     text = ""
     with contextlib.suppress(FileNotFoundError):
         text = job.log_path.read_text(encoding="utf-8", errors="replace")
+    if tail:
+        text = "".join(text.splitlines(keepends=True)[-int(tail) :])
     return Response(text, mimetype="text/plain")
 
 

@@ -126,7 +126,7 @@ class JobPage {
     if (this.stopped) return;
     const [files, log] = await Promise.all([
       getJson(`/api/jobs/${this.id}/files`).catch(() => []),
-      getText(`/api/jobs/${this.id}/logs`).catch(() => ""),
+      getText(`/api/jobs/${this.id}/logs?tail=${LOG_LINES}`).catch(() => ""),
     ]);
     if (this.stopped) return;
     this.job = job;
@@ -199,7 +199,7 @@ class JobPage {
     });
     this.grid.replaceChildren(...cells);
     const count = byProgress ? filled : frames.filter((f) => done.has(f)).length;
-    this.gridNote.textContent = `${count} of ${frames.length} frames are in the job's folder.`;
+    this.gridNote.textContent = `${count} of ${frames.length} frames done.`;
     this.grid.dataset.done = String(count);
   }
 

@@ -149,15 +149,17 @@ class SubmitPage {
     this.name.placeholder = file.name;
     this.drop.querySelector("strong").textContent = file.name;
     this.fileNote.textContent = "Uploading…";
-    this.chooseEngine(file.name);
+    const engineChosen = this.chooseEngine(file.name);
     this.uploadBar.hidden = false;
     this.showUpload(0);
     try {
       const stored = await upload("/api/cache", file, (f) => this.showUpload(f));
+      await engineChosen;
       if (this.file !== file) return;
-      this.digest = stored.sha256;
       this.showUpload(1);
       this.fileNote.textContent = `${file.name} is on the server.`;
+      // Set only now, so that the engine's choice above did not inspect too.
+      this.digest = stored.sha256;
       await this.inspect();
     } catch (error) {
       this.fileNote.textContent = `Upload failed: ${error.message}`;
@@ -187,13 +189,16 @@ class SubmitPage {
 
   async inspect() {
     const params = query({ sha256: this.digest, filename: this.file.name, engine: this.engine.value });
+    const asked = (this.inspections = (this.inspections || 0) + 1);
+    let facts;
     try {
-      this.facts = await getJson(`/api/engines/inspect?${params}`);
+      facts = await getJson(`/api/engines/inspect?${params}`);
     } catch (error) {
       this.fileNote.textContent = `${this.file.name}: ${error.message}`;
       return;
     }
-    const facts = this.facts;
+    if (asked !== this.inspections) return; // a newer file or engine won
+    this.facts = facts;
     if (facts.start_frame !== null) this.start.value = facts.start_frame;
     if (facts.end_frame !== null) this.end.value = facts.end_frame;
     this.showResolution(facts);
