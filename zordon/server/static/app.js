@@ -6,6 +6,7 @@ import * as farm from "./farm.js";
 import * as job from "./job.js";
 import * as jobs from "./jobs.js";
 import * as submit from "./submit.js";
+import { clock } from "./util.js";
 
 const ROUTES = [
   [/^#\/jobs\/([\w-]+)$/, job, "jobs"],
@@ -34,8 +35,10 @@ function route() {
 }
 
 async function showHost() {
+  const asked = Date.now();
   const status = await getJsonIfThere("/api/status").catch(() => null);
   if (!status) return;
+  clock.offsetMs = status.timestamp * 1000 - (asked + Date.now()) / 2;
   server.hostname = status.hostname;
   document.getElementById("host").textContent = `${status.hostname}:${status.port}`;
   document.title = `Zordon · ${status.hostname}`;

@@ -15,6 +15,7 @@ import {
   machines,
   progressBar,
   remainingSeconds,
+  serverNow,
   statusBadge,
   toast,
 } from "./util.js";
@@ -248,7 +249,7 @@ class JobListPage {
   }
 
   fillTimes(row) {
-    const now = Date.now();
+    const now = serverNow();
     row.cells.elapsed.textContent = duration(elapsedSeconds(row.job, now));
     const left = remainingSeconds(row.job, now);
     row.cells.remaining.textContent = FINISHED.has(row.job.status) ? "–" : duration(left);

@@ -49,15 +49,23 @@ export function duration(seconds) {
   return `${hours}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
+// The server's clock, less the browser's: times are the server's, and a
+// phone's clock may be minutes off.
+export const clock = { offsetMs: 0 };
+
+export function serverNow() {
+  return Date.now() + clock.offsetMs;
+}
+
 // Seconds the job has run (to now, or to when it finished).
-export function elapsedSeconds(job, now = Date.now()) {
+export function elapsedSeconds(job, now = serverNow()) {
   if (!job.started_at) return null;
   const end = job.finished_at ? Date.parse(job.finished_at) : now;
   return (end - Date.parse(job.started_at)) / 1000;
 }
 
 // A guess from the pace so far; null until there is a pace to go by.
-export function remainingSeconds(job, now = Date.now()) {
+export function remainingSeconds(job, now = serverNow()) {
   if (FINISHED.has(job.status)) return 0;
   const elapsed = elapsedSeconds(job, now);
   const done = job.progress || 0;
