@@ -6,6 +6,7 @@ Each test saves screenshots of the pages it visits, into $ZORDON_SCREENSHOTS
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,28 @@ def test_the_job_list_follows_changes_without_reloading(page, server, scene_blen
 
     until(page, lambda d: row_status(d, job["id"]) == "completed", "the job", 60)
     assert page.execute_script("return window.stayedHere") is True
+
+
+DROP_FILE = """
+const [name, b64] = arguments;
+const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+const transfer = new DataTransfer();
+transfer.items.add(new File([bytes], name));
+document.querySelector("main").dispatchEvent(
+  new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+"""
+
+
+def test_a_file_dropped_on_any_page_opens_the_submit_page_with_it(
+    page, server, scene_blend
+):
+    visit(page, server, "jobs")
+    until(page, lambda d: css(d, "body[data-jobs-shown]"), "the list")
+
+    encoded = base64.b64encode(scene_blend.read_bytes()).decode()
+    page.execute_script(DROP_FILE, "dropped.blend", encoded)
+
+    until(page, lambda d: d.current_url.endswith("#/submit"), "the submit page")
+    until(page, lambda d: css(d, "#end-frame").get_attribute("value"), "the frames")
+    assert css(page, "#end-frame").get_attribute("value") == "3"
+    assert "dropped.blend" in css(page, "#dropzone").text

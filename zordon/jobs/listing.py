@@ -55,7 +55,7 @@ class ListQuery:
 
     @property
     def whole(self) -> bool:
-        """True for the plain list every job in full, as the API reference gives."""
+        """True for the plain list, every job in full, as the API reference has it."""
         return self == ListQuery()
 
     @classmethod

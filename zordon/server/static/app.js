@@ -45,6 +45,17 @@ async function showHost() {
   window.dispatchEvent(new Event("zordon:host"));
 }
 
+// A file dropped anywhere goes to the Submit page, rather than the browser
+// leaving the dashboard to show it.
+document.addEventListener("dragover", (event) => event.preventDefault());
+document.addEventListener("drop", (event) => {
+  event.preventDefault();
+  const file = event.dataTransfer?.files?.[0];
+  if (!file) return;
+  submit.offer(file);
+  if (location.hash !== "#/submit") location.hash = "#/submit";
+});
+
 window.addEventListener("hashchange", route);
 route();
 showHost();

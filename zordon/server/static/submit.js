@@ -4,9 +4,24 @@
 import { getJson, getJsonIfThere, getText, postJson, query, upload } from "./api.js";
 import { h, toast } from "./util.js";
 
+let current = null;
+let offered = null;
+
 export function mount(view) {
   const page = new SubmitPage(view);
-  return () => page.stop();
+  current = page;
+  if (offered) page.take(offered);
+  offered = null;
+  return () => {
+    page.stop();
+    current = null;
+  };
+}
+
+// A file dropped on any page: taken now, or when this page opens.
+export function offer(file) {
+  if (current) current.take(file);
+  else offered = file;
 }
 
 class SubmitPage {
@@ -16,7 +31,7 @@ class SubmitPage {
     this.facts = null;
     this.presets = {};
     this.build(view);
-    this.loadEngines();
+    this.enginesLoaded = this.loadEngines();
     this.loadPresets();
   }
 
@@ -39,11 +54,14 @@ class SubmitPage {
       });
     }
     this.drop.addEventListener("dragleave", () => this.drop.classList.remove("over"));
-    this.drop.addEventListener("drop", (event) => {
-      event.preventDefault();
-      this.drop.classList.remove("over");
-      if (event.dataTransfer.files.length) this.take(event.dataTransfer.files[0]);
+    this.drop.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        this.picker.click();
+      }
     });
+    // The drop itself is caught by the page (app.js), wherever it lands.
+    this.drop.addEventListener("drop", () => this.drop.classList.remove("over"));
     this.uploadBar = h("div.progress.upload", { hidden: true }, h("span"), h("em"));
     this.fileNote = h("p.muted", { id: "file-note" });
 
@@ -176,6 +194,7 @@ class SubmitPage {
   }
 
   async chooseEngine(filename) {
+    await this.enginesLoaded;
     try {
       const name = (await getText(`/api/engines/for_filename?${query({ filename })}`)).trim();
       if (name && name !== this.engine.value) {
