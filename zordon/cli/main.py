@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,17 @@ def engines(server: str) -> None:
     for name, info in _call(lambda: _proxy(server).get_engines()).items():
         table.add_row(name, info["version"] or "?", info["path"] or "")
     Console().print(table)
+
+
+@cli.command()
+@click.option("--no-browser", is_flag=True, help="Only print the address.")
+@server_option
+def dashboard(no_browser: bool, server: str) -> None:
+    """Open the server's web dashboard in a browser."""
+    url = server.rstrip("/") + "/"
+    click.echo(url)
+    if not no_browser and not webbrowser.open(url):
+        console.print("no browser found here: open that address in one")
 
 
 def _pack(file: Path, folder: Path) -> Pack:

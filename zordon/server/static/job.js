@@ -206,7 +206,7 @@ class JobPage {
   showChildren(job) {
     const children = job.children || [];
     if (!children.length) {
-      this.children.replaceChildren(h("p", {}, `Rendered here, on ${server.hostname}.`));
+      this.children.replaceChildren(h("p", {}, `Not split: this server, ${server.hostname}, renders it.`));
       return;
     }
     this.children.replaceChildren(

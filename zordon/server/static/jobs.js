@@ -50,7 +50,7 @@ class JobListPage {
     this.watch.stop();
     window.removeEventListener("zordon:host", this.onHost);
     clearInterval(this.ticker);
-    for (const { url } of this.thumbs.values()) URL.revokeObjectURL(url);
+    for (const { url } of this.thumbs.values()) if (url) URL.revokeObjectURL(url);
   }
 
   params() {
@@ -216,6 +216,8 @@ class JobListPage {
       elapsed: h("td.col-time"),
       remaining: h("td.col-time"),
     };
+    const known = this.thumbs.get(job.id)?.url;
+    if (known) cells.thumb.append(thumbImage(known, job.name));
     const el = h(
       "tr",
       { dataset: { id: job.id } },
@@ -327,17 +329,29 @@ class JobListPage {
     });
     await eachLimited(wanted, THUMB_LANES, async (job) => {
       const key = `${job.frames_done}-${job.status}`;
-      let url;
+      let url = null;
       try {
         url = await blobUrl(`/api/jobs/${job.id}/thumbnail`);
       } catch {
-        return;
+        // No preview (yet): not asked again until the job moves on.
       }
       const old = this.thumbs.get(job.id);
-      if (old) URL.revokeObjectURL(old.url);
+      if (!url) {
+        this.thumbs.set(job.id, { key, url: old?.url ?? null });
+        return;
+      }
+      if (old?.url) URL.revokeObjectURL(old.url);
       this.thumbs.set(job.id, { key, url });
       const row = this.rows.get(job.id);
-      row?.cells.thumb.replaceChildren(h("img", { src: url, alt: `preview of ${job.name}`, loading: "lazy" }));
+      if (row) showThumb(row, url);
     });
   }
+}
+
+function thumbImage(url, name) {
+  return h("img", { src: url, alt: `preview of ${name}` });
+}
+
+function showThumb(row, url) {
+  row.cells.thumb.replaceChildren(thumbImage(url, row.job.name));
 }
