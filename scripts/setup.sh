@@ -2,7 +2,20 @@
 # Install what Zordon needs on a Debian machine: Blender, FFmpeg, Python and a
 # virtual environment at .venv with Zordon and its development tools.
 # Safe to run again: each step is skipped when its result is already there.
+# With --with-browser it also installs Chromium and its driver, which the
+# dashboard's tests drive (./scripts/test.sh asks for them; the demo does not).
 set -euo pipefail
+
+WITH_BROWSER=0
+for arg in "$@"; do
+    case "$arg" in
+    --with-browser) WITH_BROWSER=1 ;;
+    *)
+        printf 'setup: unknown option %s (only --with-browser)\n' "$arg" >&2
+        exit 2
+        ;;
+    esac
+done
 
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -47,6 +60,12 @@ install_engines() {
     fi
 }
 
+install_browser() {
+    if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+        need_packages "Chromium (for the dashboard tests)" chromium chromium-driver
+    fi
+}
+
 install_python() {
     if ! command -v python3 >/dev/null; then
         need_packages "python3" python3 python3-venv
@@ -82,6 +101,9 @@ install_zordon() {
 }
 
 install_engines
+if [ "$WITH_BROWSER" -eq 1 ]; then
+    install_browser
+fi
 install_python
 make_venv
 install_zordon

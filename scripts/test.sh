@@ -3,7 +3,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --with-browser
 
 BIN=.venv/bin
 echo "== ruff format --check"

@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,17 @@ def dashboard(refresh: float, server: str) -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         run_dashboard(_proxy(server), Console(), refresh_s=refresh)
+
+
+@cli.command()
+@click.option("--no-browser", is_flag=True, help="Only print the address.")
+@server_option
+def web(no_browser: bool, server: str) -> None:
+    """Open the server's web dashboard in a browser."""
+    url = server.rstrip("/") + "/"
+    click.echo(url)
+    if not no_browser and not webbrowser.open(url):
+        console.print("no browser found here: open that address in one")
 
 
 def _pack(file: Path, folder: Path) -> Pack:

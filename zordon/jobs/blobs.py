@@ -101,22 +101,42 @@ class BlobStore:
     def put(self, stream: BinaryIO, expected: str) -> Path:
         """Store the stream's bytes if they hash to ``expected``."""
         target = self.path(expected)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        temp, digest = self._receive(stream)
+        try:
+            if digest != expected:
+                raise InvalidRequest(f"the upload hashes to {digest}, not {expected}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        return target
+
+    def put_new(self, stream: BinaryIO) -> str:
+        """Store the stream's bytes under their own digest, and return it."""
+        temp, digest = self._receive(stream)
+        try:
+            if temp.stat().st_size == 0:
+                raise InvalidRequest("the upload is empty")
+            target = self.path(digest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        return digest
+
+    def _receive(self, stream: BinaryIO) -> tuple[Path, str]:
+        """Copy the stream to a temporary file in the store; its path and digest."""
         digest = hashlib.sha256()
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        fd, temp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
                     digest.update(chunk)
                     out.write(chunk)
-            if digest.hexdigest() != expected:
-                raise InvalidRequest(
-                    f"the upload hashes to {digest.hexdigest()}, not {expected}"
-                )
-            os.replace(temp, target)
-        finally:
+        except BaseException:
             Path(temp).unlink(missing_ok=True)
-        return target
+            raise
+        return Path(temp), digest.hexdigest()
 
     def adopt(self, path: Path, digest: str | None = None) -> str:
         """Add a local file by hard link (or copy); returns its digest."""

@@ -222,6 +222,41 @@ class JobQueue:
             return engine, engine.version
         return self.engines.prepare(engine.name, wanted)
 
+    def render_again(self, job_id: str) -> Job:
+        """A new job with the input, frames and arguments of ``job_id``."""
+        old = self.store.get(job_id)
+        spec: dict[str, Any] = {
+            "name": old.name,
+            "renderer": old.renderer,
+            "start_frame": old.start_frame,
+            "end_frame": old.end_frame,
+            "frame_step": old.frame_step,
+            "args": old.args,
+            "enable_split_jobs": old.enable_split_jobs,
+        }
+        if old.frame_list:
+            spec["frames"] = old.frame_list
+        spec.update(self._same_input(old))
+        job = self.submit([spec], local_allowed=True)[0]
+        logger.info("job %s: renders job %s again", job.id, old.id)
+        return job
+
+    def _same_input(self, job: Job) -> dict[str, Any]:
+        """Job fields that name ``job``'s input again: a manifest, or its path."""
+        input_dir = job.folder / "input"
+        main = Path(job.input_path)
+        if not main.is_file():
+            raise InvalidRequest(f"the input of job {job.id} is gone")
+        if not main.is_relative_to(input_dir):
+            # A local_path job, accepted from this machine when it was made.
+            return {"local_path": str(main)}
+        files = {
+            path.relative_to(input_dir).as_posix(): self.blobs.adopt(path)
+            for path in sorted(input_dir.rglob("*"))
+            if path.is_file() and not path.is_symlink()
+        }
+        return {"files": files, "main_file": main.relative_to(input_dir).as_posix()}
+
     def cancel(self, job_id: str) -> Job:
         job = self.store.get(job_id)
         if job.job_status.finished:

@@ -11,12 +11,12 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from zordon.errors import InvalidRequest, JobNotFoundError
@@ -26,6 +26,7 @@ from zordon.jobs.status import FINISHED, JobStatus
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_IN_CHUNK = 500  # ids per IN (...), well under SQLite's variable limit
 
 
 class JobStore:
@@ -44,6 +45,10 @@ class JobStore:
         self._changed = threading.Condition(self._lock)
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
+        # The version at which each job last changed, and how many times jobs
+        # were added or removed: what caches of the list go by.
+        self._revisions: dict[str, int] = {}
+        self._membership = 0
         # Called with a job id after each change to that job, outside the lock.
         self.listeners: list[Callable[[str], None]] = []
 
@@ -54,6 +59,14 @@ class JobStore:
     def token(self) -> str:
         """Changes whenever any job changes; differs after every restart."""
         return f"{self._boot}-{self._version}"
+
+    def revisions(self) -> tuple[int, dict[str, int]]:
+        """How often jobs came or went, and per job id the version of its last change.
+
+        Both count from start-up.
+        """
+        with self._lock:
+            return self._membership, dict(self._revisions)
 
     def wait_for_change(self, token: str | None, timeout_s: float) -> bool:
         """Block until the token differs from ``token``; False on timeout."""
@@ -67,16 +80,26 @@ class JobStore:
         return True
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
+    def _write(
+        self, job_ids: Iterable[str] = (), membership: bool = False
+    ) -> Iterator[Session]:
+        """A transaction; then the token moves and ``job_ids`` are marked changed.
+
+        ``job_ids`` is read after the transaction, so a list filled inside the
+        ``with`` block works. ``membership`` says jobs were added or removed.
+        """
         with self._lock, self._sessions.begin() as session:
             yield session
         with self._changed:
             self._version += 1
+            self._membership += membership
+            for job_id in job_ids:
+                self._revisions[job_id] = self._version
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:
         job.created_at = job.created_at or utcnow()
-        with self._write() as session:
+        with self._write([job.id], membership=True) as session:
             session.add(job)
         logger.info(
             "job %s: added (%s, frames %s-%s)",
@@ -101,9 +124,40 @@ class JobStore:
         with self._sessions() as session:
             return list(session.scalars(query))
 
+    def status_counts(self) -> dict[str, int]:
+        """How many jobs have each status, counted by SQLite."""
+        query = select(Job.status, func.count()).group_by(Job.status)
+        with self._sessions() as session:
+            return {status: count for status, count in session.execute(query)}
+
+    def statuses(self, job_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """``(id, status)`` of every job (or those in ``job_ids``), oldest first."""
+        query = select(Job.id, Job.status).order_by(Job.created_at, Job.id)
+        if job_ids is None:
+            with self._sessions() as session:
+                return [(i, s) for i, s in session.execute(query)]
+        wanted = list(job_ids)
+        found: list[tuple[str, str]] = []
+        with self._sessions() as session:
+            for start in range(0, len(wanted), SQLITE_IN_CHUNK):
+                chunk = wanted[start : start + SQLITE_IN_CHUNK]
+                rows = session.execute(query.where(Job.id.in_(chunk)))
+                found.extend((i, s) for i, s in rows)
+        return found
+
+    def get_many(self, job_ids: Iterable[str]) -> list[Job]:
+        """The jobs among ``job_ids`` that exist, in no particular order."""
+        wanted = list(job_ids)
+        found: list[Job] = []
+        with self._sessions() as session:
+            for start in range(0, len(wanted), SQLITE_IN_CHUNK):
+                chunk = wanted[start : start + SQLITE_IN_CHUNK]
+                found.extend(session.scalars(select(Job).where(Job.id.in_(chunk))))
+        return found
+
     def update(self, job_id: str, **fields: Any) -> Job:
         """Set plain fields (progress, children, ...) on one job."""
-        with self._write() as session:
+        with self._write([job_id]) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -114,7 +168,7 @@ class JobStore:
 
     def set_status(self, job_id: str, status: JobStatus, error: str = "") -> Job:
         """Move a job to ``status``; refuses moves out of a finished state."""
-        with self._write() as session:
+        with self._write([job_id]) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -154,7 +208,7 @@ class JobStore:
             return self.set_status(job.id, JobStatus.SCHEDULED)
 
     def delete(self, job_id: str) -> None:
-        with self._write() as session:
+        with self._write([job_id], membership=True) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -163,18 +217,22 @@ class JobStore:
     def clear_history(self) -> list[Job]:
         """Remove finished jobs from the store; returns them for clean-up."""
         done = [s.value for s in FINISHED]
-        with self._write() as session:
+        touched: list[str] = []
+        with self._write(touched, membership=True) as session:
             jobs = list(session.scalars(select(Job).where(Job.status.in_(done))))
             for job in jobs:
                 session.delete(job)
+            touched.extend(job.id for job in jobs)
         return jobs
 
     def requeue_interrupted(self) -> list[Job]:
         """Put jobs that were running when the server stopped back in the queue."""
         interrupted = [JobStatus.SCHEDULED.value, JobStatus.RUNNING.value]
-        with self._write() as session:
+        touched: list[str] = []
+        with self._write(touched) as session:
             query = select(Job).where(Job.status.in_(interrupted))
             jobs = list(session.scalars(query))
+            touched.extend(job.id for job in jobs)
             for job in jobs:
                 job.status = JobStatus.NOT_STARTED.value
                 job.progress = 0.0

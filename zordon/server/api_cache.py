@@ -23,6 +23,13 @@ def missing() -> Any:
     return {"missing": services().queue.blobs.missing(str(d) for d in digests)}
 
 
+@blueprint.post("/cache")
+def upload_new() -> Any:
+    """Store the body, whatever it is, and say under which digest."""
+    digest = services().queue.blobs.put_new(request.stream)
+    return {"sha256": digest, "stored": True}
+
+
 @blueprint.put("/cache/<digest>")
 def upload(digest: str) -> Any:
     blobs = services().queue.blobs

@@ -12,6 +12,7 @@ from werkzeug.utils import secure_filename
 
 from zordon.errors import InvalidRequest, ServiceUnavailable
 from zordon.jobs import outputs
+from zordon.jobs.listing import ListQuery
 from zordon.jobs.queue import Upload
 from zordon.jobs.status import string_to_status
 from zordon.server.app import services
@@ -19,26 +20,27 @@ from zordon.server.app import services
 blueprint = Blueprint("jobs", __name__)
 
 TRUE_WORDS = ("1", "true", "yes", "on", "y")
+MAX_TAIL_LINES = 10_000
 
 
 def _truthy(name: str) -> bool:
     return request.args.get(name, "").strip().lower() in TRUE_WORDS
 
 
-def _job_list() -> dict[str, Any]:
-    store = services().store
-    token = store.token
-    return {"jobs": [job.to_dict() for job in store.list()], "token": token}
+def _job_list(query: ListQuery) -> Response:
+    body = services().listing.body(query)
+    return Response(body, mimetype="application/json")
 
 
 @blueprint.get("/jobs")
-def list_jobs() -> Any:
-    return _job_list()
+def list_jobs() -> Response:
+    return _job_list(ListQuery.from_args(request.args))
 
 
 @blueprint.get("/jobs/long_poll")
-def long_poll() -> Any:
+def long_poll() -> Response:
     svc = services()
+    query = ListQuery.from_args(request.args)
     token = request.args.get("token")
     if not svc.long_polls.acquire(blocking=False):
         raise ServiceUnavailable("too many long-polls are open; try again in a second")
@@ -46,7 +48,7 @@ def long_poll() -> Any:
         changed = svc.store.wait_for_change(token, svc.config.long_poll_timeout_s)
     finally:
         svc.long_polls.release()
-    return _job_list() if changed else Response(status=204)
+    return _job_list(query) if changed else Response(status=204)
 
 
 @blueprint.get("/jobs/status/<status_val>")
@@ -65,10 +67,16 @@ def get_job(job_id: str) -> Any:
 
 @blueprint.get("/jobs/<job_id>/logs")
 def job_logs(job_id: str) -> Response:
+    """The job's log; ``?tail=N`` sends only its last N lines."""
     job = services().store.get(job_id)
+    tail = request.args.get("tail", "")
+    if tail and not (tail.isdigit() and 0 < int(tail) <= MAX_TAIL_LINES):
+        raise InvalidRequest(f"tail must be a number of lines up to {MAX_TAIL_LINES}")
     text = ""
     with contextlib.suppress(FileNotFoundError):
         text = job.log_path.read_text(encoding="utf-8", errors="replace")
+    if tail:
+        text = "".join(text.splitlines(keepends=True)[-int(tail) :])
     return Response(text, mimetype="text/plain")
 
 
@@ -167,6 +175,11 @@ def cancel(job_id: str) -> Any:
     if _truthy("redirect"):
         return redirect("/")
     return job.to_dict()
+
+
+@blueprint.post("/jobs/<job_id>/render_again")
+def render_again(job_id: str) -> Any:
+    return services().queue.render_again(job_id).to_dict()
 
 
 @blueprint.post("/jobs/<job_id>/delete")

@@ -24,8 +24,7 @@ def heartbeat() -> Response:
 def local_status() -> dict[str, Any]:
     svc = services()
     counts = dict.fromkeys((status.value for status in JobStatus), 0)
-    for job in svc.store.list():
-        counts[job.status] = counts.get(job.status, 0) + 1
+    counts.update(svc.store.status_counts())
     return {
         "timestamp": time.time(),
         "server_id": system.server_id(svc.config.data_dir),

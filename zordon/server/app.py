@@ -18,6 +18,7 @@ from zordon.config import Config
 from zordon.engines import EngineRegistry
 from zordon.errors import InvalidRequest, Unauthorized, ZordonError
 from zordon.jobs.blobs import BlobStore
+from zordon.jobs.listing import JobListing
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
@@ -39,6 +40,7 @@ class Services:
     engines: EngineRegistry
     runner: Runner
     queue: JobQueue
+    listing: JobListing = dataclasses.field(init=False)
     cluster: Cluster | None = None
     long_polls: threading.Semaphore = dataclasses.field(
         default_factory=lambda: threading.Semaphore(1)
@@ -47,6 +49,9 @@ class Services:
     previews: PreviewCache = dataclasses.field(
         default_factory=lambda: PreviewCache(Tools(None, None))
     )
+
+    def __post_init__(self) -> None:
+        self.listing = JobListing(self.store)
 
     def close(self) -> None:
         if self.cluster is not None:
@@ -100,6 +105,9 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
 
     for blueprint in _blueprints(config):
         app.register_blueprint(blueprint, url_prefix="/api")
+    from zordon.server import dashboard
+
+    app.register_blueprint(dashboard.blueprint)
     app.before_request(_check_api_version)
     app.before_request(_check_farm_token)
     app.register_error_handler(ZordonError, _zordon_error)
