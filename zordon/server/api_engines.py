@@ -194,11 +194,12 @@ def _peer_engines(cluster: Cluster, peer: Peer) -> dict[str, Any]:
         "reachable": peer.up,
         "engines": None,
     }
-    if peer.up:
-        try:
-            found["engines"] = cluster.peers.proxy(peer.url).get_engines()
-        except ClientError as exc:
-            found["error"] = str(exc)
+    # Asked even when the health loop has not seen it yet: it may be just up.
+    try:
+        found["engines"] = cluster.peers.proxy(peer.url).get_engines()
+        found["reachable"] = True
+    except ClientError as exc:
+        found["error"] = str(exc)
     return found
 
 
