@@ -22,6 +22,7 @@ from tests.browser import (
     start_chromium,
 )
 from tests.helpers import ServerProcess, wait_for_job
+from tests.release_site import ReleaseSite, serve
 from zordon.client import RenderServerProxy
 
 pytestmark = [
@@ -247,3 +248,30 @@ def test_a_file_dropped_on_any_page_opens_the_submit_page_with_it(
     until(page, lambda d: css(d, "#end-frame").get_attribute("value"), "the frames")
     assert css(page, "#end-frame").get_attribute("value") == "3"
     assert "dropped.blend" in css(page, "#dropzone").text
+
+
+def test_the_engines_page_downloads_and_deletes_a_version(page, tmp_path, screens):
+    site = ReleaseSite()
+    site.add_blender("9.1.2")
+    with serve(site):
+        server = ServerProcess(
+            tmp_path / "data",
+            env={"ZORDON_BLENDER_RELEASES_URL": f"{site.url}/blender/"},
+        ).start()
+        try:
+            visit(page, server, "engines")
+            until(page, lambda d: css(d, "#download-engine option"), "the engines")
+            css(page, "#download-version").send_keys("9.1.2")
+            css(page, "#download-version").submit()
+            row = 'tr[data-engine="blender"][data-version="9.1.2"]'
+            until(page, lambda d: css(d, f"{row} button.danger"), "the new version")
+            save_screenshot(page, screens, "engines-downloaded")
+
+            css(page, f"{row} button.danger").click()
+            confirm(page)
+            until(page, lambda d: not css(d, row), "the version to go")
+            blender = server.proxy().get_engine("blender")
+            assert "9.1.2" not in [v["version"] for v in blender["versions"]]
+            assert not blender["downloads"]
+        finally:
+            server.stop()

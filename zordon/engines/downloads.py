@@ -136,6 +136,14 @@ class Downloads:
             ]
         return found[-1] if found else None
 
+    def forget(self, engine: str, version: str) -> None:
+        """Drop the finished downloads of a version that was deleted."""
+        with self._lock:
+            for key, download in list(self._downloads.items()):
+                finished = download.finished.is_set()
+                if finished and key[:2] == (engine, version):
+                    del self._downloads[key]
+
     def listed(self, engine: str | None = None) -> list[Download]:
         with self._lock:
             return [
@@ -150,9 +158,9 @@ class Downloads:
         work = Path(tempfile.mkdtemp(prefix=f"{release.engine}-", dir=self.partial_dir))
         try:
             self._install(index, download, work)
+            self._on_installed()  # listed as installed before it shows as done
             download.status = "done"
             logger.info("installed %s %s", release.engine, release.version)
-            self._on_installed()
         except Exception as exc:
             download.status = "error"
             download.error = _reason(exc)

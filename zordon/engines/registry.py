@@ -207,6 +207,7 @@ class EngineRegistry:
         trash.parent.mkdir(parents=True, exist_ok=True)
         engine.folder.rename(trash)  # gone in one step, then cleaned up
         shutil.rmtree(trash, ignore_errors=True)
+        self.downloads.forget(name, engine.version or version)
         self.refresh()
         logger.info("deleted %s %s", name, engine.version)
         return engine

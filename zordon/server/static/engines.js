@@ -44,6 +44,7 @@ class EnginesPage {
     this.engineChoice.replaceChildren(...Object.keys(engines).map((n) => h("option", { value: n }, n)));
     // While a download runs, its progress is read again every second.
     if (versions.some((v) => v.downloading)) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
+    else if (this.downloadNote.textContent === "Downloading…") this.downloadNote.textContent = "";
   }
 
   table(versions, here = true) {
@@ -95,7 +96,7 @@ class EnginesPage {
     try {
       const found = await getJsonIfThere(`/api/engines/most_recent_version?${query({ engine })}`);
       if (!found) {
-        this.downloadNote.textContent = "This server cannot download engines yet.";
+        this.downloadNote.textContent = "The release index lists no build for this server.";
         return;
       }
       this.versionInput.value = found.version || found;
@@ -112,8 +113,7 @@ class EnginesPage {
       this.downloadNote.textContent = "Downloading…";
       this.load();
     } catch (error) {
-      this.downloadNote.textContent =
-        error.status === 404 || error.status === 405 ? "This server cannot download engines yet." : `Not downloaded: ${error.message}`;
+      this.downloadNote.textContent = `Not downloaded: ${error.message}`;
     }
   }
 
