@@ -34,7 +34,12 @@ server_option = click.option(
 
 
 def _proxy(server: str) -> RenderServerProxy:
-    return RenderServerProxy(server, farm_token=os.environ.get("ZORDON_FARM_TOKEN", ""))
+    return RenderServerProxy(server, farm_token=_client_token())
+
+
+def _client_token() -> str:
+    """The farm token from ``$ZORDON_TOKEN`` (or the older ``$ZORDON_FARM_TOKEN``)."""
+    return os.environ.get("ZORDON_TOKEN") or os.environ.get("ZORDON_FARM_TOKEN", "")
 
 
 @click.group()
@@ -52,6 +57,11 @@ def cli() -> None:
 @click.option("--max-concurrent-jobs", type=int, help="Jobs run at once [1].")
 @click.option("--no-discovery", is_flag=True, help="Do not use Zeroconf.")
 @click.option("--log-level", help="DEBUG, INFO, WARNING ... [INFO]")
+@click.option(
+    "--token",
+    "farm_token",
+    help="Farm token every request needs (or set ZORDON_TOKEN); see `zordon token`.",
+)
 def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
     """Run a render server on this machine."""
     from zordon.server.serve import run_server
@@ -64,6 +74,25 @@ def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"bad configuration: {exc}") from exc
     run_server(config)
+
+
+@cli.command()
+def token() -> None:
+    """Make a new farm token and show how to give it to every machine."""
+    from zordon.server.access import new_token
+
+    value = new_token()
+    print(value)
+    console.print(
+        "\nGive every server of the farm, and every machine that talks to it, "
+        "this token:\n"
+        f"  servers:  ZORDON_TOKEN={value} zordon server\n"
+        f'            (or --token {value}, or token = "{value}" in zordon.toml)\n'
+        f"  clients:  export ZORDON_TOKEN={value}\n"
+        "Keep it secret: whoever has it can run jobs on the farm.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @cli.command()

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import logging
 import shutil
 import threading
 
 from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from zordon import API_VERSION
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.engines import EngineRegistry
-from zordon.errors import InvalidRequest, Unauthorized, ZordonError
+from zordon.errors import InvalidRequest, ZordonError
 from zordon.jobs.blobs import BlobStore
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
+from zordon.server import access
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +78,16 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app = Flask("zordon.server")
     app.extensions["zordon"] = services
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
 
     from zordon.server import api_cache, api_engines, api_jobs, api_status
 
     for module in (api_jobs, api_status, api_engines, api_cache):
         app.register_blueprint(module.blueprint, url_prefix="/api")
+    app.before_request(_check_access)
     app.before_request(_check_api_version)
-    app.before_request(_check_farm_token)
     app.register_error_handler(ZordonError, _zordon_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -96,20 +98,8 @@ def services() -> Services:
     return current_app.extensions["zordon"]
 
 
-def _check_farm_token() -> None:
-    """With a farm token set, every request that changes something must carry it.
-
-    Reads stay open, so a dashboard can watch; the token goes as
-    ``Authorization: Bearer TOKEN``.
-    """
-    expected = services().config.farm_token
-    if not expected or request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        sent.strip().encode(), expected.encode()
-    ):
-        raise Unauthorized("this farm needs its token: Authorization: Bearer TOKEN")
+def _check_access() -> None:
+    access.check_request(services().config)
 
 
 def _check_api_version() -> None:
@@ -132,6 +122,15 @@ def _zordon_error(exc: ZordonError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     return _text(exc.description or exc.name, exc.code or 500)
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    limit_mb = services().config.max_upload_mb
+    return _text(
+        f"the upload is larger than this server takes: {limit_mb} MB at most "
+        "(the max_upload_mb setting)",
+        413,
+    )
 
 
 def _unexpected_error(exc: Exception) -> Response:
