@@ -80,9 +80,9 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
 
-    from zordon.server import api_cache, api_engines, api_jobs, api_status
+    from zordon.server import api_cache, api_engines, api_jobs, api_status, openapi
 
-    for module in (api_jobs, api_status, api_engines, api_cache):
+    for module in (api_jobs, api_status, api_engines, api_cache, openapi):
         app.register_blueprint(module.blueprint, url_prefix="/api")
     app.before_request(_check_access)
     app.before_request(_check_api_version)
