@@ -35,7 +35,22 @@ EXTENSIONS = {
     "TIFF": "tif",
     "BMP": "bmp",
 }
-NAME_PATTERN = re.compile(r"[^\x00-\x1f\x7f]{1,63}")
+# A name never starts with "-", so Blender cannot read it as an option.
+NAME_PATTERN = re.compile(r"[^\x00-\x1f\x7f-][^\x00-\x1f\x7f]{0,62}")
+# Options that run Python, or let a .blend run its own scripts. Only our own
+# settings script goes in, through one --python-expr; nothing else may.
+SCRIPT_OPTIONS = frozenset(
+    {
+        "-P",
+        "--python",
+        "--python-text",
+        "--python-expr",
+        "--python-console",
+        "-y",
+        "--enable-autoexec",
+        "--addons",
+    }
+)
 FRAME_DIGITS = 4
 
 # Runs inside Blender after the file loads, with values we checked and quoted.
@@ -169,10 +184,11 @@ class BlenderEngine(Engine):
         if "threads" in task.args:
             argv += ["-t", str(task.args["threads"])]
         if task.frame_list:
-            return [*argv, "-f", frame_list_arg(task.frame_list)]
-        argv += ["-s", str(task.start_frame), "-e", str(task.end_frame)]
-        argv += ["-j", str(task.frame_step), "-a"]
-        return argv
+            argv += ["-f", frame_list_arg(task.frame_list)]
+        else:
+            argv += ["-s", str(task.start_frame), "-e", str(task.end_frame)]
+            argv += ["-j", str(task.frame_step), "-a"]
+        return refuse_script_options(argv)
 
     def _encode_step(self, task: RenderTask, fps: float) -> Step:
         stem = task.input_path.stem
@@ -191,6 +207,16 @@ class BlenderEngine(Engine):
         ]
         total = len(task.frames)
         return Step("encode", argv, _EncodeTracker(task, total))
+
+
+def refuse_script_options(argv: list[str]) -> list[str]:
+    """``argv`` unchanged if it keeps scripts off: ``-Y`` before the file, and
+    no option that runs Python but the one settings script."""
+    found = [i for i, arg in enumerate(argv) if arg in SCRIPT_OPTIONS]
+    ours = [i for i in found if argv[i] == "--python-expr"][:1]
+    if found != ours or argv[2] != "-Y":
+        raise EngineError("refused a Blender command line that could run scripts")
+    return argv
 
 
 def _glob_escape(text: str) -> str:
@@ -224,7 +250,9 @@ def frame_list_arg(frames: Sequence[int]) -> str:
 
 def _name_arg(key: str, value: Any) -> str:
     if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
-        raise InvalidRequest(f"{key} must be a name of 1-63 printable characters")
+        raise InvalidRequest(
+            f"{key} must be a name of 1-63 printable characters, not starting with -"
+        )
     return value
 
 

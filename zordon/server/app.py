@@ -14,7 +14,7 @@ from zordon import API_VERSION
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.engines import EngineRegistry
-from zordon.errors import InvalidRequest, ZordonError
+from zordon.errors import InvalidRequest, TooLarge, ZordonError
 from zordon.jobs.blobs import BlobStore
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
@@ -86,6 +86,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
         app.register_blueprint(module.blueprint, url_prefix="/api")
     app.before_request(_check_access)
     app.before_request(_check_api_version)
+    app.before_request(_check_upload_size)
     app.register_error_handler(ZordonError, _zordon_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
@@ -124,13 +125,23 @@ def _http_error(exc: HTTPException) -> Response:
     return _text(exc.description or exc.name, exc.code or 500)
 
 
-def _too_large(exc: RequestEntityTooLarge) -> Response:
+def _check_upload_size() -> None:
+    """Refuse a body announced too large before reading any of it."""
+    length = request.content_length
+    if length is not None and length > services().config.max_upload_bytes:
+        raise TooLarge(_too_large_message())
+
+
+def _too_large_message() -> str:
     limit_mb = services().config.max_upload_mb
-    return _text(
+    return (
         f"the upload is larger than this server takes: {limit_mb} MB at most "
-        "(the max_upload_mb setting)",
-        413,
+        "(the max_upload_mb setting)"
     )
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    return _text(_too_large_message(), 413)
 
 
 def _unexpected_error(exc: Exception) -> Response:
