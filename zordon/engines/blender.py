@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -52,6 +53,7 @@ SCRIPT_OPTIONS = frozenset(
     }
 )
 FRAME_DIGITS = 4
+FRAME_FILE = re.compile(r"_(?P<frame>\d+)\.[A-Za-z0-9]+$")
 
 # Runs inside Blender after the file loads, with values we checked and quoted.
 # It turns denoising off on builds without OpenImageDenoise (Debian's), where
@@ -153,6 +155,36 @@ class BlenderEngine(Engine):
             steps[0].weight = 0.9
             steps[1].weight = 0.1
         return steps
+
+    def finished_frames(self, task: RenderTask, log_text: str) -> set[int]:
+        """Frames whose ``Saved:`` line is in the log and whose file is there.
+
+        Blender prints the line once the file is whole, so a frame cut short
+        by a crash has no line and is rendered again.
+        """
+        stem = task.input_path.stem
+        wanted = set(task.frames)
+        done = set()
+        for match in _Tracker.SAVED.finditer(log_text):
+            path = Path(match.group("path"))
+            frame = FRAME_FILE.search(path.name)
+            if (
+                frame
+                and path.parent == task.output_dir
+                and path.name.startswith(stem + "_")
+                and int(frame.group("frame")) in wanted
+                and path.is_file()
+            ):
+                done.add(int(frame.group("frame")))
+        return done
+
+    def plan_resumed(self, task: RenderTask, done: set[int]) -> list[Step]:
+        remaining = tuple(f for f in task.frames if f not in done)
+        if not done:
+            return self.plan(task)
+        if not remaining:
+            return self.join_steps(task, [])
+        return self.plan(dataclasses.replace(task, frame_list=remaining))
 
     def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in args.items() if k != "encode_video"}
@@ -264,7 +296,7 @@ class _Tracker(Tracker):
         r"\| (?:Sample (?P<done>\d+)/(?P<total>\d+)"
         r"|Rendering (?P<edone>\d+) / (?P<etotal>\d+) samples)$"
     )
-    SAVED = re.compile(r"^Saved: '(?P<path>.+)'")
+    SAVED = re.compile(r"^Saved: '(?P<path>.+)'", re.MULTILINE)
 
     def __init__(self, task: RenderTask) -> None:
         super().__init__(task)

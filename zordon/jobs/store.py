@@ -170,15 +170,22 @@ class JobStore:
         return jobs
 
     def requeue_interrupted(self) -> list[Job]:
-        """Put jobs that were running when the server stopped back in the queue."""
+        """Put jobs that were running when the server stopped back in the queue.
+
+        Their progress stays: the runner resumes them with the frames that are
+        missing. A split job that was joining its children's output goes back
+        to waiting for them, which joins again.
+        """
         interrupted = [JobStatus.SCHEDULED.value, JobStatus.RUNNING.value]
         with self._write() as session:
             query = select(Job).where(Job.status.in_(interrupted))
             jobs = list(session.scalars(query))
             for job in jobs:
-                job.status = JobStatus.NOT_STARTED.value
-                job.progress = 0.0
-                job.frames_done = 0
+                job.status = (
+                    JobStatus.WAITING_FOR_SUBJOBS.value
+                    if job.children
+                    else JobStatus.NOT_STARTED.value
+                )
                 job.started_at = None
         for job in jobs:
             logger.warning("job %s: was running at shutdown, queued again", job.id)
