@@ -102,7 +102,7 @@ class JobQueue:
         finally:
             if staged is not None:
                 shutil.rmtree(staged.parent, ignore_errors=True)
-        jobs = [self.store.add(job) for job, _ in planned]
+        jobs = self.store.add_all([job for job, _ in planned])
         self.runner.wake()
         for hook in self.on_submit:
             hook(jobs)

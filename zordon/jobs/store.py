@@ -41,7 +41,8 @@ class JobStore:
         _add_new_columns(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        # Its own lock: waking long-polls never queue behind a write.
+        self._changed = threading.Condition()
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
         # Called with a job id after each change to that job, outside the lock.
@@ -54,6 +55,21 @@ class JobStore:
     def token(self) -> str:
         """Changes whenever any job changes; differs after every restart."""
         return f"{self._boot}-{self._version}"
+
+    def is_older(self, seen: str | None, token: str | None) -> bool:
+        """Whether ``token`` (of this store, since its start) is newer than
+        ``seen``, which may be none at all or from before a restart."""
+        version = self._version_of(token)
+        if version is None:
+            return False
+        before = self._version_of(seen)
+        return before is None or before < version
+
+    def _version_of(self, token: str | None) -> int | None:
+        boot, _, version = (token or "").partition("-")
+        if boot != self._boot or not version.isdigit():
+            return None
+        return int(version)
 
     def wait_for_change(self, token: str | None, timeout_s: float) -> bool:
         """Block until the token differs from ``token``; False on timeout."""
@@ -75,17 +91,23 @@ class JobStore:
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:
-        job.created_at = job.created_at or utcnow()
+        return self.add_all([job])[0]
+
+    def add_all(self, jobs: list[Job]) -> list[Job]:
+        """Add the jobs in one transaction: after a crash, all are there or none."""
+        for job in jobs:
+            job.created_at = job.created_at or utcnow()
         with self._write() as session:
-            session.add(job)
-        logger.info(
-            "job %s: added (%s, frames %s-%s)",
-            job.id,
-            job.renderer,
-            job.start_frame,
-            job.end_frame,
-        )
-        return job
+            session.add_all(jobs)
+        for job in jobs:
+            logger.info(
+                "job %s: added (%s, frames %s-%s)",
+                job.id,
+                job.renderer,
+                job.start_frame,
+                job.end_frame,
+            )
+        return jobs
 
     def get(self, job_id: str) -> Job:
         with self._sessions() as session:

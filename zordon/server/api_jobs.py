@@ -46,7 +46,9 @@ def long_poll() -> Any:
         changed = svc.store.wait_for_change(token, svc.config.long_poll_timeout_s)
     finally:
         svc.long_polls.release()
-    return _job_list() if changed else Response(status=204)
+    if not changed:
+        return Response(status=204)
+    return Response(svc.job_lists.body_for(token), mimetype="application/json")
 
 
 @blueprint.get("/jobs/status/<status_val>")

@@ -20,6 +20,7 @@ from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
 from zordon.server import access
+from zordon.server.wake import JobListCache
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ class Services:
     long_polls: threading.Semaphore = dataclasses.field(
         default_factory=lambda: threading.Semaphore(1)
     )
+    job_lists: JobListCache = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.job_lists = JobListCache(self.store)
 
     def close(self) -> None:
         if self.cluster is not None:
