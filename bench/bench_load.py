@@ -77,9 +77,10 @@ def measure(folder: Path, options: argparse.Namespace) -> dict[str, Any]:
         result = load.run_load(
             server.url, TOKEN, spec, options.pollers, options.rate, options.duration
         )
+        load.finish_jobs(server.url, TOKEN, spec, 0)
         jobs_then = len(server.proxy().get_jobs())
         wake = load.wake_latencies(
-            server.url, TOKEN, spec, options.pollers, options.wake_rounds
+            server.url, TOKEN, options.pollers, options.wake_rounds
         )
         tracebacks = server.log().count("Traceback")
     finally:

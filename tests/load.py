@@ -27,6 +27,8 @@ echo "Saved: 'stand-in.png'"
 """
 SUBMIT_THREADS = 8
 JOIN_TIMEOUT_S = 60.0
+QUIET_S = 0.3
+FINISHED = ("completed", "cancelled", "error")
 
 
 def stand_in_blender(folder: Path) -> Path:
@@ -179,15 +181,20 @@ def _poll(
                 result.poll_answers += 1
 
 
-def wake_latencies(
-    url: str, token: str, spec: dict[str, Any], pollers: int, rounds: int
-) -> list[float]:
-    """Milliseconds from sending a change to each waiting long-poll's answer."""
+def wake_latencies(url: str, token: str, pollers: int, rounds: int) -> list[float]:
+    """Milliseconds from sending a change to each waiting long-poll's answer.
+
+    The change is the deletion of a finished job, which sets nothing else in
+    motion; each round starts once the store has been still for a moment.
+    """
     proxy = RenderServerProxy(url, farm_token=token)
+    finished = [j["id"] for j in proxy.get_jobs() if j["status"] == "completed"]
+    if len(finished) < rounds:
+        raise ValueError(f"{rounds} rounds need {rounds} finished jobs")
     latencies: list[float] = []
     with ThreadPoolExecutor(pollers) as pool:
-        for n in range(rounds):
-            seen = proxy.get_jobs_with_token()["token"]
+        for victim in finished[:rounds]:
+            seen = _quiet_token(proxy)
             barrier = threading.Barrier(pollers + 1)
             waits = [
                 pool.submit(_timed_poll, url, token, seen, barrier)
@@ -196,9 +203,32 @@ def wake_latencies(
             barrier.wait()
             time.sleep(0.2)  # every poll is parked in the server by now
             sent = time.monotonic()
-            proxy.create_job({**spec, "name": f"wake {n}"})
+            proxy.delete_job(victim)
             latencies += [(w.result() - sent) * 1000 for w in waits]
     return latencies
+
+
+def finish_jobs(url: str, token: str, spec: dict[str, Any], count: int) -> None:
+    """Submit ``count`` jobs and wait until every job has finished."""
+    proxy = RenderServerProxy(url, farm_token=token)
+    for n in range(count):
+        proxy.create_job({**spec, "name": f"finished {n}"})
+    deadline = time.monotonic() + JOIN_TIMEOUT_S
+    while any(j["status"] not in FINISHED for j in proxy.get_jobs()):
+        if time.monotonic() > deadline:
+            raise AssertionError("jobs did not finish")
+        time.sleep(0.1)
+
+
+def _quiet_token(proxy: RenderServerProxy) -> str:
+    """The store's token once it has not changed for ``QUIET_S``."""
+    token = proxy.get_jobs_with_token()["token"]
+    while True:
+        time.sleep(QUIET_S)
+        now = proxy.get_jobs_with_token()["token"]
+        if now == token:
+            return token
+        token = now
 
 
 def _timed_poll(url: str, token: str, seen: str, barrier: threading.Barrier) -> float:

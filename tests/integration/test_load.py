@@ -38,7 +38,8 @@ def test_every_waiting_long_poll_wakes_on_a_change(start_server, scene_blend, tm
         ZORDON_TOKEN=TOKEN, ZORDON_BLENDER_PATH=str(load.stand_in_blender(tmp_path))
     )
     spec = load.upload_scene(server.proxy(), scene_blend)
+    load.finish_jobs(server.url, TOKEN, spec, 3)
 
-    latencies = load.wake_latencies(server.url, TOKEN, spec, pollers=10, rounds=3)
+    latencies = load.wake_latencies(server.url, TOKEN, pollers=10, rounds=3)
 
     assert len(latencies) == 30

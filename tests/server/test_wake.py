@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.helpers import new_job
 from zordon.server.wake import JobListCache
 
@@ -51,3 +53,32 @@ def test_a_long_poll_answers_with_the_list_and_its_token(client, services):
 
     assert [j["id"] for j in body["jobs"]] == [job.id]
     assert body["token"] == services.store.token
+
+
+def test_a_rebuild_encodes_only_the_jobs_that_changed(services, monkeypatch):
+    jobs_dir = services.config.jobs_dir
+    first, second = (services.store.add(new_job(jobs_dir)) for _ in range(2))
+    cache = JobListCache(services.store)
+    seen = json.loads(cache.body_for(None))["token"]
+    services.store.update(first.id, progress=0.5)
+    third = services.store.add(new_job(jobs_dir))
+    services.store.delete(second.id)
+    monkeypatch.setattr(services.store, "list", lambda: pytest.fail("full rebuild"))
+
+    body = json.loads(cache.body_for(seen))
+
+    assert [j["id"] for j in body["jobs"]] == [first.id, third.id]
+    assert body["jobs"][0]["progress"] == 0.5
+    assert body["token"] == services.store.token
+
+
+def test_a_change_the_store_cannot_name_rebuilds_the_whole_list(services):
+    job = services.store.add(new_job(services.config.jobs_dir, status="completed"))
+    cache = JobListCache(services.store)
+    seen = json.loads(cache.body_for(None))["token"]
+
+    services.store.clear_history()
+
+    assert services.store.changed_since(seen) is None
+    assert json.loads(cache.body_for(seen))["jobs"] == []
+    assert job.id not in cache.body_for(seen).decode()

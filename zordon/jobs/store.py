@@ -7,6 +7,7 @@ them only through the store.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from zordon.jobs.status import FINISHED, JobStatus
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CHANGES_KEPT = 1024
 
 
 class JobStore:
@@ -45,6 +47,10 @@ class JobStore:
         self._changed = threading.Condition()
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
+        # (version, ids of the jobs that write changed, or None for "some").
+        self._changes: collections.deque[tuple[int, frozenset[str] | None]] = (
+            collections.deque(maxlen=CHANGES_KEPT)
+        )
         # Called with a job id after each change to that job, outside the lock.
         self.listeners: list[Callable[[str], None]] = []
 
@@ -82,12 +88,28 @@ class JobStore:
                 self._changed.wait(left)
         return True
 
+    def changed_since(self, token: str | None) -> set[str] | None:
+        """Ids of the jobs changed since ``token``; None when not known."""
+        since = self._version_of(token)
+        with self._changed:
+            if since is None or since < self._version - len(self._changes):
+                return None
+            changed: set[str] = set()
+            for version, job_ids in self._changes:
+                if version > since:
+                    if job_ids is None:
+                        return None
+                    changed |= job_ids
+            return changed
+
     @contextmanager
-    def _write(self) -> Iterator[Session]:
+    def _write(self, *job_ids: str) -> Iterator[Session]:
+        """One transaction; ``job_ids`` are the jobs it changes, when known."""
         with self._lock, self._sessions.begin() as session:
             yield session
         with self._changed:
             self._version += 1
+            self._changes.append((self._version, frozenset(job_ids) or None))
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:
@@ -97,7 +119,8 @@ class JobStore:
         """Add the jobs in one transaction: after a crash, all are there or none."""
         for job in jobs:
             job.created_at = job.created_at or utcnow()
-        with self._write() as session:
+        ids = [job.id for job in jobs]
+        with self._write(*ids) if all(ids) else self._write() as session:
             session.add_all(jobs)
         for job in jobs:
             logger.info(
@@ -125,7 +148,7 @@ class JobStore:
 
     def update(self, job_id: str, **fields: Any) -> Job:
         """Set plain fields (progress, children, ...) on one job."""
-        with self._write() as session:
+        with self._write(job_id) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -136,7 +159,7 @@ class JobStore:
 
     def set_status(self, job_id: str, status: JobStatus, error: str = "") -> Job:
         """Move a job to ``status``; refuses moves out of a finished state."""
-        with self._write() as session:
+        with self._write(job_id) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)
@@ -176,7 +199,7 @@ class JobStore:
             return self.set_status(job.id, JobStatus.SCHEDULED)
 
     def delete(self, job_id: str) -> None:
-        with self._write() as session:
+        with self._write(job_id) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise JobNotFoundError(job_id)

@@ -15,14 +15,22 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
+from zordon.errors import JobNotFoundError
+from zordon.jobs.model import Job
 from zordon.jobs.store import JobStore
 
 MAX_AGE_S = 1.0
 
 
 class JobListCache:
-    """The serialised job list of one store, with the token it was built at."""
+    """The serialised job list of one store, with the token it was built at.
+
+    Each job's JSON is kept apart, so a rebuild serialises only the jobs the
+    store says changed since the last one; a change it cannot name (a
+    restart, history cleared) rebuilds the whole list.
+    """
 
     def __init__(self, store: JobStore) -> None:
         self._store = store
@@ -30,6 +38,7 @@ class JobListCache:
         self._token: str | None = None
         self._built_at = 0.0
         self._body = b""
+        self._jobs: dict[str, bytes] = {}
 
     def body_for(self, seen: str | None) -> bytes:
         """JSON of ``{"jobs": [...], "token": T}`` with T newer than ``seen``."""
@@ -42,7 +51,34 @@ class JobListCache:
     def _build(self) -> None:
         # The token is read first: the list is then at least as new as it.
         token = self._store.token
-        jobs = [job.to_dict() for job in self._store.list()]
-        self._body = json.dumps({"jobs": jobs, "token": token}).encode()
+        changed = self._store.changed_since(self._token)
+        if changed is None:
+            self._jobs = {job.id: _encode(job) for job in self._store.list()}
+        else:
+            self._update(changed)
+        jobs = b",".join(self._jobs.values())
+        self._body = b'{"jobs":[' + jobs + b'],"token":' + _encode(token) + b"}"
         self._token = token
         self._built_at = time.monotonic()
+
+    def _update(self, changed: set[str]) -> None:
+        """Re-encode the changed jobs; new ones go last, as they are the newest."""
+        new = []
+        for job_id in changed:
+            try:
+                job = self._store.get(job_id)
+            except JobNotFoundError:
+                self._jobs.pop(job_id, None)
+                continue
+            if job_id in self._jobs:
+                self._jobs[job_id] = _encode(job)
+            else:
+                new.append(job)
+        for job in sorted(new, key=lambda j: j.created_at):
+            self._jobs[job.id] = _encode(job)
+
+
+def _encode(value: Any) -> bytes:
+    if isinstance(value, Job):
+        value = value.to_dict()
+    return json.dumps(value).encode()
