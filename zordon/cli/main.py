@@ -15,7 +15,7 @@ from rich.table import Column, Table
 
 from zordon import __version__
 from zordon.cli.watch import watch_job
-from zordon.client import ClientError, RenderServerProxy
+from zordon.client import ClientError, NotAuthorized, RenderServerProxy
 from zordon.cluster.packing import Pack, pack_input
 from zordon.config import DEFAULT_PORT, Config
 from zordon.errors import InvalidRequest
@@ -257,6 +257,11 @@ def _parse_args(pairs: tuple[str, ...]) -> dict[str, str]:
 def _call(fn: Any) -> Any:
     try:
         return fn()
+    except NotAuthorized as exc:
+        hint = "set ZORDON_TOKEN to the farm's token"
+        if exc.status == 401 and _client_token():
+            hint = "the ZORDON_TOKEN set here is not this farm's token"
+        raise click.ClickException(f"{exc} ({hint})") from exc
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -83,7 +83,8 @@ def log_access_rules(config: Config) -> None:
                 len(config.farm_token),
             )
         return
-    logger.warning(
+    log = logger.info if is_loopback(config.host) else logger.warning
+    log(
         "no farm token: only this machine may use this server. To let other "
         "machines in, run `zordon token` and start every server of the farm "
         'with ZORDON_TOKEN=<token> (or token = "<token>" in zordon.toml)'
