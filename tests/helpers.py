@@ -112,10 +112,11 @@ class ServerProcess:
         data_dir: Path,
         env: Mapping[str, str] | None = None,
         extra_args: Iterable[str] = (),
+        port: int | None = None,
     ):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = data_dir.parent / f"{data_dir.name}-server-{self.port}.log"
         self.extra_env = dict(env or {})
@@ -146,8 +147,15 @@ class ServerProcess:
                 raise RuntimeError(f"server did not answer:\n{self.log()}")
             time.sleep(POLL_INTERVAL_S)
 
+    @property
+    def token(self) -> str:
+        """The farm token the server was started with, or empty."""
+        env = self.extra_env
+        return env.get("ZORDON_TOKEN") or env.get("ZORDON_FARM_TOKEN", "")
+
     def proxy(self, timeout_s: float = 10.0) -> RenderServerProxy:
-        return RenderServerProxy(self.url, timeout_s=timeout_s)
+        """A client that sends the server's own farm token, if it has one."""
+        return RenderServerProxy(self.url, timeout_s=timeout_s, farm_token=self.token)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

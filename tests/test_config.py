@@ -99,3 +99,29 @@ def test_paths_hang_off_the_data_folder(tmp_path):
     assert config.db_path.parent == tmp_path
     assert config.jobs_dir.parent == tmp_path
     assert config.log_path.is_relative_to(tmp_path)
+
+
+def test_the_token_is_read_from_zordon_token_before_the_older_name(tmp_path):
+    environ = {"ZORDON_TOKEN": "new", "ZORDON_FARM_TOKEN": "old"}
+
+    assert Config.load({"data_dir": tmp_path}, environ=environ).farm_token == "new"
+
+
+def test_the_older_token_variable_still_works(tmp_path):
+    environ = {"ZORDON_FARM_TOKEN": "old"}
+
+    assert Config.load({"data_dir": tmp_path}, environ=environ).farm_token == "old"
+
+
+def test_the_token_is_read_from_the_file_as_token(tmp_path):
+    write_toml(tmp_path / "zordon.toml", 'token = "from-the-file"\n')
+
+    assert Config.load({"data_dir": tmp_path}, environ={}).farm_token == "from-the-file"
+
+
+def test_the_token_flag_beats_the_environment(tmp_path):
+    flags = {"data_dir": tmp_path, "farm_token": "flag"}
+
+    config = Config.load(flags, environ={"ZORDON_TOKEN": "env"})
+
+    assert config.farm_token == "flag"

@@ -21,6 +21,8 @@ DEFAULT_PORT = 8735
 BLENDER_RELEASES_URL = "https://download.blender.org/release/"
 FFMPEG_RELEASES_URL = "https://johnvansickle.com/ffmpeg/releases/"
 ENV_PREFIX = "ZORDON_"
+# Other names a setting answers to: ``token`` in the file, ``ZORDON_TOKEN``.
+ALIASES = {"token": "farm_token"}
 
 
 @dataclasses.dataclass
@@ -39,6 +41,7 @@ class Config:
     peers: list[str] = dataclasses.field(default_factory=list)
     discovery: bool = True
     farm_token: str = ""
+    max_upload_mb: int = 10_240
     blender_path: str = ""
     ffmpeg_path: str = ""
     # Engine versions a job asks for and this server lacks are downloaded from
@@ -57,6 +60,10 @@ class Config:
         # Engines run inside job folders, so a relative data folder would
         # point somewhere else for them.
         self.data_dir = Path(self.data_dir).expanduser().absolute()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def db_path(self) -> Path:
@@ -91,7 +98,7 @@ class Config:
         path = config_file or environ.get(f"{ENV_PREFIX}CONFIG")
         file_values = _read_file(Path(path) if path else None, data_dir)
 
-        merged: dict[str, Any] = {**file_values, **env, **flags}
+        merged: dict[str, Any] = {**file_values, **env, **_unalias(flags)}
         return cls(**{k: _coerce(k, v) for k, v in merged.items()})
 
 
@@ -104,7 +111,20 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None:
             values[name] = raw
+    # An alias beats the field's own name: ZORDON_TOKEN over ZORDON_FARM_TOKEN.
+    for alias, name in ALIASES.items():
+        raw = environ.get(ENV_PREFIX + alias.upper())
+        if raw is not None:
+            values[name] = raw
     return values
+
+
+def _unalias(values: Mapping[str, Any]) -> dict[str, Any]:
+    plain = {k: v for k, v in values.items() if k not in ALIASES}
+    for alias, name in ALIASES.items():
+        if alias in values:
+            plain[name] = values[alias]
+    return plain
 
 
 def _read_file(path: Path | None, data_dir: str | Path | None) -> dict[str, Any]:
@@ -114,7 +134,7 @@ def _read_file(path: Path | None, data_dir: str | Path | None) -> dict[str, Any]
         if not path.exists():
             return {}
     with open(path, "rb") as fh:
-        values = tomllib.load(fh)
+        values = _unalias(tomllib.load(fh))
     unknown = set(values) - set(_FIELDS)
     if unknown:
         raise ValueError(f"{path}: unknown settings {', '.join(sorted(unknown))}")

@@ -4,7 +4,9 @@
     ├── InvalidRequest       the caller sent something we refuse (HTTP 400)
     │   └── JobNotFoundError no job with that id (400, as the reference says)
     ├── NotFound             a file or thumbnail that is not there (HTTP 404)
-    ├── Unauthorized         a change without the farm token (HTTP 401)
+    ├── Unauthorized         a request without the farm token (HTTP 401)
+    ├── Forbidden            another machine, and no farm token is set (HTTP 403)
+    ├── TooLarge             an upload over the size limit (HTTP 413)
     ├── ServiceUnavailable   the server is too busy for this now (HTTP 503)
     │   └── EngineUnavailable the engine is not installed on this server
     ├── EngineError          an engine ran and failed; the job ends in error
@@ -43,9 +45,21 @@ class NotFound(ZordonError):
 
 
 class Unauthorized(ZordonError):
-    """A request that changes something came without the farm token."""
+    """A request came without the farm token, or with a wrong one."""
 
     http_status = 401
+
+
+class Forbidden(ZordonError):
+    """Another machine asked, and this server serves only its own."""
+
+    http_status = 403
+
+
+class TooLarge(ZordonError):
+    """An upload is larger than the server takes."""
+
+    http_status = 413
 
 
 class ServiceUnavailable(ZordonError):

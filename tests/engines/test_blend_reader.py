@@ -23,7 +23,8 @@ def hanging_copy(scene: Path, target: Path) -> Path:
 
 @pytest.fixture
 def reader():
-    reader = BlendReader(timeout_s=1.0)
+    reader = BlendReader(timeout_s=3.0)
+    reader.warm_up()  # the limit is for reading, not for starting the worker
     yield reader
     reader.close()
 
@@ -47,3 +48,22 @@ def test_an_unreadable_file_is_a_value_error(reader, tmp_path):
 
     with pytest.raises(ValueError, match=r"cannot read corrupt\.blend"):
         reader.read(corrupt)
+
+
+def test_an_unchanged_file_is_read_once(reader, scene_blend, tmp_path, monkeypatch):
+    copy = tmp_path / "copy.blend"
+    copy.write_bytes(scene_blend.read_bytes())
+    first = reader.read(copy)
+    monkeypatch.setattr(reader, "_read", lambda *a: pytest.fail("read again"))
+
+    assert reader.read(copy) == first
+
+
+def test_a_changed_file_is_read_again(reader, scene_blend, tmp_path):
+    copy = tmp_path / "copy.blend"
+    copy.write_bytes(scene_blend.read_bytes())
+    reader.read(copy)
+    copy.write_bytes(b"BLENDER-v304" + b"\0" * 64)
+
+    with pytest.raises(ValueError):
+        reader.read(copy)

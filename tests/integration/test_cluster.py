@@ -384,7 +384,7 @@ def test_a_farm_with_a_token_splits_with_it_and_refuses_strangers(
         bundle = pack_blend(linked_scene, tmp_path / "pack")
         spec = {"enable_split_jobs": True, "end_frame": 4}
         with pytest.raises(NotAuthorized):
-            first.proxy().create_job_from_tree(
+            RenderServerProxy(first.url).create_job_from_tree(
                 spec, bundle.root, bundle.main_file, bundle.files
             )
 

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.real
 
 SUBNET = "10.231.77"
 PORT = 8735
+# The servers listen on addresses other than loopback, so they need a token.
+TOKEN = "discovery-test-token-0123456789"
 DISCOVERY_TIMEOUT_S = 30.0
 
 
@@ -59,9 +61,10 @@ def _in_namespace(namespace: str, *argv: str) -> list[str]:
 
 def _peers_seen(namespace: str, address: str) -> list[dict]:
     code = (
-        "import json, urllib.request;"
-        f"print(urllib.request.urlopen('http://{address}:{PORT}"
-        "/api/_debug/detected_clients', timeout=3).read().decode())"
+        "import urllib.request as r;"
+        f"q = r.Request('http://{address}:{PORT}/api/_debug/detected_clients',"
+        f" headers={{'Authorization': 'Bearer {TOKEN}'}});"
+        "print(r.urlopen(q, timeout=3).read().decode())"
     )
     done = subprocess.run(
         _in_namespace(namespace, sys.executable, "-c", code),
@@ -75,6 +78,7 @@ def test_servers_find_each_other_without_a_peer_list(
     two_hosts: list[tuple[str, str]], tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZORDON_")}
+    env["ZORDON_TOKEN"] = TOKEN
     procs = []
     for namespace, address in two_hosts:
         argv = [sys.executable, "-m", "zordon.cli.main", "server", "--host", address]

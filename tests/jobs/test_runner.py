@@ -52,6 +52,9 @@ class OneEngine:
     def __init__(self, engine):
         self.engine = engine
 
+    def get(self, name):
+        return self.engine
+
     def resolve(self, name, version):
         return self.engine
 

@@ -89,7 +89,7 @@ def test_an_error_status_keeps_its_reason(tmp_path, store):
     assert store.get(job.id).error == "Cannot render, no camera"
 
 
-def test_interrupted_jobs_are_queued_again_from_the_start(tmp_path, store):
+def test_interrupted_jobs_are_queued_again_with_their_progress(tmp_path, store):
     job = store.add(new_job(tmp_path))
     store.set_status(job.id, JobStatus.SCHEDULED)
     store.set_status(job.id, JobStatus.RUNNING)
@@ -100,8 +100,20 @@ def test_interrupted_jobs_are_queued_again_from_the_start(tmp_path, store):
     again = store.get(job.id)
     assert [j.id for j in requeued] == [job.id]
     assert again.job_status is JobStatus.NOT_STARTED
-    assert again.progress == 0.0
-    assert again.frames_done == 0
+    assert (again.progress, again.frames_done) == (0.5, 1)
+
+
+def test_a_split_job_interrupted_while_joining_waits_for_its_children_again(
+    tmp_path, store
+):
+    children = [{"server": "http://127.0.0.1:1", "id": "abc", "status": "completed"}]
+    job = store.add(new_job(tmp_path, children=children, enable_split_jobs=True))
+    store.set_status(job.id, JobStatus.WAITING_FOR_SUBJOBS)
+    store.set_status(job.id, JobStatus.RUNNING)
+
+    store.requeue_interrupted()
+
+    assert store.get(job.id).job_status is JobStatus.WAITING_FOR_SUBJOBS
 
 
 def test_requeue_leaves_finished_and_waiting_jobs_alone(tmp_path, store):

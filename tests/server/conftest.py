@@ -4,6 +4,7 @@ from zordon.config import Config
 from zordon.server.app import build_services, create_app
 
 LONG_POLL_TIMEOUT_S = 0.2
+REMOTE_TOKEN = "token-of-the-test-farm-0123456789"
 
 
 @pytest.fixture
@@ -31,8 +32,11 @@ def client(app):
 
 
 @pytest.fixture
-def remote_client(app):
-    """A client on another machine (only the WSGI environ says so)."""
+def remote_client(app, services):
+    """A client on another machine (only the WSGI environ says so) of a farm
+    with a token, which is what lets other machines in at all."""
+    services.config.farm_token = REMOTE_TOKEN
     remote = app.test_client()
     remote.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    remote.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {REMOTE_TOKEN}"
     return remote

@@ -18,7 +18,7 @@ from rich.table import Column, Table
 from zordon import __version__
 from zordon.cli import engines as engine_cli
 from zordon.cli.watch import watch_job
-from zordon.client import ClientError, RenderServerProxy
+from zordon.client import ClientError, NotAuthorized, RenderServerProxy
 from zordon.cluster.packing import Pack, pack_input
 from zordon.config import DEFAULT_PORT, Config
 from zordon.errors import ConfigError, InvalidRequest
@@ -37,7 +37,12 @@ server_option = click.option(
 
 
 def _proxy(server: str) -> RenderServerProxy:
-    return RenderServerProxy(server, farm_token=os.environ.get("ZORDON_FARM_TOKEN", ""))
+    return RenderServerProxy(server, farm_token=_client_token())
+
+
+def _client_token() -> str:
+    """The farm token from ``$ZORDON_TOKEN`` (or the older ``$ZORDON_FARM_TOKEN``)."""
+    return os.environ.get("ZORDON_TOKEN") or os.environ.get("ZORDON_FARM_TOKEN", "")
 
 
 @click.group()
@@ -55,6 +60,11 @@ def cli() -> None:
 @click.option("--max-concurrent-jobs", type=int, help="Jobs run at once [1].")
 @click.option("--no-discovery", is_flag=True, help="Do not use Zeroconf.")
 @click.option("--log-level", help="DEBUG, INFO, WARNING ... [INFO]")
+@click.option(
+    "--token",
+    "farm_token",
+    help="Farm token every request needs (or set ZORDON_TOKEN); see `zordon token`.",
+)
 @click.option("--debug", is_flag=True, help="Serve the /api/_debug routes.")
 def server(
     config_file: Path | None, no_discovery: bool, debug: bool, **flags: Any
@@ -75,6 +85,25 @@ def server(
         run_server(config)
     except ConfigError as exc:
         raise click.ClickException(f"bad configuration: {exc}") from exc
+
+
+@cli.command()
+def token() -> None:
+    """Make a new farm token and show how to give it to every machine."""
+    from zordon.server.access import new_token
+
+    value = new_token()
+    print(value)
+    console.print(
+        "\nGive every server of the farm, and every machine that talks to it, "
+        "this token:\n"
+        f"  servers:  ZORDON_TOKEN={value} zordon server\n"
+        f'            (or --token {value}, or token = "{value}" in zordon.toml)\n'
+        f"  clients:  export ZORDON_TOKEN={value}\n"
+        "Keep it secret: whoever has it can run jobs on the farm.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @cli.command()
@@ -329,6 +358,11 @@ def _parse_args(pairs: tuple[str, ...]) -> dict[str, str]:
 def _call(fn: Any) -> Any:
     try:
         return fn()
+    except NotAuthorized as exc:
+        hint = "set ZORDON_TOKEN to the farm's token"
+        if exc.status == 401 and _client_token():
+            hint = "the ZORDON_TOKEN set here is not this farm's token"
+        raise click.ClickException(f"{exc} ({hint})") from exc
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -172,6 +172,17 @@ class Engine(ABC):
     def plan(self, task: RenderTask) -> list[Step]:
         """The processes that render ``task``, in order."""
 
+    def finished_frames(self, task: RenderTask, log_text: str) -> set[int]:
+        """Frames of ``task`` that an earlier, interrupted run finished.
+
+        Engines that cannot resume part-way (a video encode) finish none.
+        """
+        return set()
+
+    def plan_resumed(self, task: RenderTask, done: set[int]) -> list[Step]:
+        """The steps that finish ``task`` when the ``done`` frames are there."""
+        return self.plan(task)
+
     def check_frames(
         self, frames: Sequence[int], listed: bool, info: ProjectInfo
     ) -> None:

@@ -10,6 +10,7 @@ second, once.
 
 from __future__ import annotations
 
+import copy
 import logging
 import multiprocessing
 import threading
@@ -22,6 +23,7 @@ from zordon.engines.blend_file import read_scene_facts
 logger = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 5.0
+KNOWN_FILES = 256
 
 
 class BlendReader:
@@ -32,21 +34,36 @@ class BlendReader:
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._known: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def read(self, path: Path, scene_name: str | None = None) -> dict[str, Any]:
-        """Like :func:`read_scene_facts`; a read that hangs is a ``ValueError``."""
+        """Like :func:`read_scene_facts`; a read that hangs is a ``ValueError``.
+
+        The facts of a file that has not changed since it was last read
+        (same inode, size and time) come from memory: a shot submitted again
+        and again is read once.
+        """
+        key = _file_key(path, scene_name)
         with self._lock:
-            conn = self._connection()
-            conn.send((str(path), scene_name))
-            if not conn.poll(self.timeout_s):
-                self._restart()
-                logger.warning(
-                    "%s: reading it took over %s s", path.name, self.timeout_s
-                )
-                raise ValueError(
-                    f"cannot read {path.name}: gave up after {self.timeout_s:g} s"
-                )
-            ok, value = conn.recv()
+            if key is not None and key in self._known:
+                return copy.deepcopy(self._known[key])
+            facts = self._read(path, scene_name)
+            if key is not None:
+                self._known[key] = copy.deepcopy(facts)
+                while len(self._known) > KNOWN_FILES:
+                    self._known.pop(next(iter(self._known)))
+        return facts
+
+    def _read(self, path: Path, scene_name: str | None) -> dict[str, Any]:
+        conn = self._connection()
+        conn.send((str(path), scene_name))
+        if not conn.poll(self.timeout_s):
+            self._restart()
+            logger.warning("%s: reading it took over %s s", path.name, self.timeout_s)
+            raise ValueError(
+                f"cannot read {path.name}: gave up after {self.timeout_s:g} s"
+            )
+        ok, value = conn.recv()
         if not ok:
             raise ValueError(value)
         return value
@@ -79,6 +96,14 @@ class BlendReader:
         if self._conn is not None:
             self._conn.close()
         self._process = self._conn = None
+
+
+def _file_key(path: Path, scene_name: str | None) -> tuple[Any, ...] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_ino, st.st_size, st.st_mtime_ns, scene_name)
 
 
 def _serve(conn: Connection) -> None:

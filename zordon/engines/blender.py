@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -35,8 +36,24 @@ EXTENSIONS = {
     "TIFF": "tif",
     "BMP": "bmp",
 }
-NAME_PATTERN = re.compile(r"[^\x00-\x1f\x7f]{1,63}")
+# A name never starts with "-", so Blender cannot read it as an option.
+NAME_PATTERN = re.compile(r"[^\x00-\x1f\x7f-][^\x00-\x1f\x7f]{0,62}")
+# Options that run Python, or let a .blend run its own scripts. Only our own
+# settings script goes in, through one --python-expr; nothing else may.
+SCRIPT_OPTIONS = frozenset(
+    {
+        "-P",
+        "--python",
+        "--python-text",
+        "--python-expr",
+        "--python-console",
+        "-y",
+        "--enable-autoexec",
+        "--addons",
+    }
+)
 FRAME_DIGITS = 4
+FRAME_FILE = re.compile(r"_(?P<frame>\d+)\.[A-Za-z0-9]+$")
 
 # Runs inside Blender after the file loads, with values we checked and quoted.
 # It turns denoising off on builds without OpenImageDenoise (Debian's), where
@@ -147,6 +164,36 @@ class BlenderEngine(Engine):
             steps[1].weight = 0.1
         return steps
 
+    def finished_frames(self, task: RenderTask, log_text: str) -> set[int]:
+        """Frames whose ``Saved:`` line is in the log and whose file is there.
+
+        Blender prints the line once the file is whole, so a frame cut short
+        by a crash has no line and is rendered again.
+        """
+        stem = task.input_path.stem
+        wanted = set(task.frames)
+        done = set()
+        for match in _Tracker.SAVED.finditer(log_text):
+            path = Path(match.group("path"))
+            frame = FRAME_FILE.search(path.name)
+            if (
+                frame
+                and path.parent == task.output_dir
+                and path.name.startswith(stem + "_")
+                and int(frame.group("frame")) in wanted
+                and path.is_file()
+            ):
+                done.add(int(frame.group("frame")))
+        return done
+
+    def plan_resumed(self, task: RenderTask, done: set[int]) -> list[Step]:
+        remaining = tuple(f for f in task.frames if f not in done)
+        if not done:
+            return self.plan(task)
+        if not remaining:
+            return self.join_steps(task, [])
+        return self.plan(dataclasses.replace(task, frame_list=remaining))
+
     def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in args.items() if k != "encode_video"}
 
@@ -177,10 +224,11 @@ class BlenderEngine(Engine):
         if "threads" in task.args:
             argv += ["-t", str(task.args["threads"])]
         if task.frame_list:
-            return [*argv, "-f", frame_list_arg(task.frame_list)]
-        argv += ["-s", str(task.start_frame), "-e", str(task.end_frame)]
-        argv += ["-j", str(task.frame_step), "-a"]
-        return argv
+            argv += ["-f", frame_list_arg(task.frame_list)]
+        else:
+            argv += ["-s", str(task.start_frame), "-e", str(task.end_frame)]
+            argv += ["-j", str(task.frame_step), "-a"]
+        return refuse_script_options(argv)
 
     def _encode_step(self, task: RenderTask, fps: float) -> Step:
         stem = task.input_path.stem
@@ -199,6 +247,16 @@ class BlenderEngine(Engine):
         ]
         total = len(task.frames)
         return Step("encode", argv, _EncodeTracker(task, total))
+
+
+def refuse_script_options(argv: list[str]) -> list[str]:
+    """``argv`` unchanged if it keeps scripts off: ``-Y`` before the file, and
+    no option that runs Python but the one settings script."""
+    found = [i for i, arg in enumerate(argv) if arg in SCRIPT_OPTIONS]
+    ours = [i for i in found if argv[i] == "--python-expr"][:1]
+    if found != ours or argv[2] != "-Y":
+        raise EngineError("refused a Blender command line that could run scripts")
+    return argv
 
 
 def _glob_escape(text: str) -> str:
@@ -232,7 +290,9 @@ def frame_list_arg(frames: Sequence[int]) -> str:
 
 def _name_arg(key: str, value: Any) -> str:
     if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
-        raise InvalidRequest(f"{key} must be a name of 1-63 printable characters")
+        raise InvalidRequest(
+            f"{key} must be a name of 1-63 printable characters, not starting with -"
+        )
     return value
 
 
@@ -244,7 +304,7 @@ class _Tracker(Tracker):
         r"\| (?:Sample (?P<done>\d+)/(?P<total>\d+)"
         r"|Rendering (?P<edone>\d+) / (?P<etotal>\d+) samples)$"
     )
-    SAVED = re.compile(r"^Saved: '(?P<path>.+)'")
+    SAVED = re.compile(r"^Saved: '(?P<path>.+)'", re.MULTILINE)
 
     def __init__(self, task: RenderTask) -> None:
         super().__init__(task)

@@ -15,6 +15,7 @@ import errno
 import hashlib
 import json
 import logging
+import lzma
 import os
 import shutil
 import tarfile
@@ -27,8 +28,10 @@ from typing import Any
 
 import requests
 
+from zordon import archive as archives
+from zordon.archive import UnsafeArchive
 from zordon.engines.releases import Release, ReleaseIndex
-from zordon.errors import ZordonError
+from zordon.errors import InvalidRequest, ZordonError
 
 logger = logging.getLogger(__name__)
 
@@ -242,32 +245,19 @@ def _stopped(download: Download) -> str:
 def extract(archive: Path, into: Path) -> None:
     """Unpack a .tar.* or .zip archive; nothing may land outside ``into``."""
     into.mkdir(parents=True)
-    name = archive.name.lower()
     try:
-        if name.endswith(".zip"):
-            _extract_zip(archive, into)
-        elif ".tar" in name:
-            with tarfile.open(archive) as tar:
-                tar.extractall(into, filter="data")
-        else:
-            raise DownloadFailed(f"cannot unpack {archive.name}: unknown archive type")
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
+        archives.extract(archive, into)
+    except UnsafeArchive as exc:
+        raise DownloadFailed(f"{archive.name} is refused: {exc}") from exc
+    except (
+        InvalidRequest,
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        lzma.LZMAError,
+    ) as exc:
         raise DownloadFailed(f"{archive.name} is damaged: {exc}") from exc
-
-
-def _extract_zip(archive: Path, into: Path) -> None:
-    root = into.resolve()
-    with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
-            target = (root / info.filename).resolve()
-            if not target.is_relative_to(root):
-                raise DownloadFailed(
-                    f"{archive.name}: {info.filename!r} points outside"
-                )
-            zf.extract(info, root)
-            mode = (info.external_attr >> 16) & 0o777
-            if mode and not info.is_dir():
-                target.chmod(mode & 0o755)
+    except EOFError as exc:
+        raise DownloadFailed(f"{archive.name} is damaged: it ends early") from exc
 
 
 def _reason(exc: BaseException) -> str:

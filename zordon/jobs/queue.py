@@ -110,7 +110,7 @@ class JobQueue:
         finally:
             if staged is not None:
                 shutil.rmtree(staged.parent, ignore_errors=True)
-        jobs = [self.store.add(job) for job, _ in planned]
+        jobs = self.store.add_all([job for job, _ in planned])
         self.runner.wake()
         for hook in self.on_submit:
             hook(jobs)
@@ -145,6 +145,11 @@ class JobQueue:
 
         source = self._input(spec, staged, local_allowed)
         engine, version = self._engine_for(spec, source.name)
+        if source.in_place and not engine.handles(source.name):
+            raise InvalidRequest(
+                f"{engine.name} does not render {source.name!r}: a local_path must "
+                f"end in {', '.join(engine.extensions)}"
+            )
         args = spec.get("args") or {}
         if not isinstance(args, Mapping):
             raise InvalidRequest("args must be a JSON object")
@@ -295,17 +300,22 @@ class JobQueue:
 
 
 def _local_source(spec: Mapping[str, Any], local_allowed: bool) -> Path | None:
+    """A file on this machine, rendered where it is: only a regular file named
+    by its absolute path, and only for a request from this machine."""
     local = spec.get("local_path")
     if not local:
         return None
     if not local_allowed:
         raise InvalidRequest("local_path is accepted only from this machine")
-    path = Path(str(local)).expanduser()
+    text = str(local)
+    if "\x00" in text or not Path(text).is_absolute():
+        raise InvalidRequest(f"local_path {local!r} must be an absolute path")
+    path = Path(text).resolve()
     if not path.is_file():
         raise InvalidRequest(f"local_path {local!r} is not a file")
     if path.stat().st_size == 0:
         raise InvalidRequest(f"local_path {local!r} is empty")
-    return path.resolve()
+    return path
 
 
 @dataclass

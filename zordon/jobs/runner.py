@@ -44,6 +44,8 @@ class Runner:
         self._threads: list[threading.Thread] = []
         self._procs: dict[str, subprocess.Popen[str]] = {}
         self._cancelled: set[str] = set()
+        # Frames that an interrupted run of a job finished, by job id.
+        self._resumed: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def reclaim(self, jobs: list[Job]) -> None:
@@ -112,16 +114,37 @@ class Runner:
             finally:
                 with self._lock:
                     self._cancelled.discard(job.id)
+                    self._resumed.pop(job.id, None)
 
     def _run(self, job: Job) -> None:
         if self._was_cancelled(job.id) or not self._exists(job.id):
             return  # cancelled or deleted since it was claimed
+        task = task_for(job)
+        done = self.engines.get(job.renderer).finished_frames(task, _read_log(job))
+        if done:
+            self._resume(job, len(done))
 
         def plan() -> list[Step]:
             engine = self.engines.resolve(job.renderer, job.engine_version)
-            return engine.plan(task_for(job))
+            return engine.plan_resumed(task, done)
 
         self.run_steps(job, plan)
+
+    def _resume(self, job: Job, done: int) -> None:
+        """Count the frames an interrupted run finished; only the rest render."""
+        logger.info(
+            "job %s: resuming, %s of %s frames already rendered",
+            job.id,
+            done,
+            job.total_frames,
+        )
+        with self._lock:
+            self._resumed[job.id] = done
+        self.store.update(
+            job.id, frames_done=done, progress=done / max(job.total_frames, 1)
+        )
+        with open(job.log_path, "a", encoding="utf-8") as log:
+            log.write(f"Zordon: resuming; {done} frames were already rendered\n")
 
     def _exists(self, job_id: str) -> bool:
         try:
@@ -201,6 +224,7 @@ class Runner:
         last_write = 0.0
         frames_written = -1
         tracker = step.tracker
+        earlier, share = self._earlier_share(job_id)
         for line in proc.stdout:
             log.write(line)
             if not tracker.feed(line.rstrip("\r\n")):
@@ -208,12 +232,25 @@ class Runner:
             now = time.monotonic()
             new_frame = tracker.frames_done != frames_written
             if new_frame or now - last_write >= PROGRESS_INTERVAL_S:
+                # Flushed before the store moves on, so the log always holds
+                # every "Saved:" line a resumed run counts on.
                 log.flush()
                 progress = (done + step.weight * tracker.fraction) / total
                 self.store.update(
-                    job_id, progress=progress, frames_done=tracker.frames_done
+                    job_id,
+                    progress=share + (1.0 - share) * progress,
+                    frames_done=earlier + tracker.frames_done,
                 )
                 last_write, frames_written = now, tracker.frames_done
+
+    def _earlier_share(self, job_id: str) -> tuple[int, float]:
+        """Frames an interrupted run finished, and their share of the job."""
+        with self._lock:
+            earlier = self._resumed.get(job_id, 0)
+        if not earlier:
+            return 0, 0.0
+        total = self.store.get(job_id).total_frames
+        return earlier, earlier / max(total, 1)
 
     def _mark_running(self, job_id: str) -> bool:
         """Record that the engine runs; False if the job was cancelled meanwhile."""
@@ -238,6 +275,13 @@ class Runner:
         if current.finished or current == status:
             return
         self.store.set_status(job_id, status, error)
+
+
+def _read_log(job: Job) -> str:
+    try:
+        return job.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def task_for(job: Job) -> RenderTask:

@@ -42,7 +42,8 @@ class JobStore:
         _add_new_columns(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        # Its own lock: waking long-polls never queue behind a write.
+        self._changed = threading.Condition()
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
         # The version at which each job last changed, and how many times jobs
@@ -98,17 +99,26 @@ class JobStore:
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:
-        job.created_at = job.created_at or utcnow()
-        with self._write([job.id], membership=True) as session:
-            session.add(job)
-        logger.info(
-            "job %s: added (%s, frames %s-%s)",
-            job.id,
-            job.renderer,
-            job.start_frame,
-            job.end_frame,
-        )
-        return job
+        return self.add_all([job])[0]
+
+    def add_all(self, jobs: list[Job]) -> list[Job]:
+        """Add the jobs in one transaction: after a crash, all are there or none."""
+        for job in jobs:
+            job.created_at = job.created_at or utcnow()
+        added: list[str] = []  # read by _write once the transaction is done
+        with self._write(added, membership=True) as session:
+            session.add_all(jobs)
+            session.flush()
+            added.extend(job.id for job in jobs)
+        for job in jobs:
+            logger.info(
+                "job %s: added (%s, frames %s-%s)",
+                job.id,
+                job.renderer,
+                job.start_frame,
+                job.end_frame,
+            )
+        return jobs
 
     def get(self, job_id: str) -> Job:
         with self._sessions() as session:
@@ -226,7 +236,12 @@ class JobStore:
         return jobs
 
     def requeue_interrupted(self) -> list[Job]:
-        """Put jobs that were running when the server stopped back in the queue."""
+        """Put jobs that were running when the server stopped back in the queue.
+
+        Their progress stays: the runner resumes them with the frames that are
+        missing. A split job that was joining its children's output goes back
+        to waiting for them, which joins again.
+        """
         interrupted = [JobStatus.SCHEDULED.value, JobStatus.RUNNING.value]
         touched: list[str] = []
         with self._write(touched) as session:
@@ -234,9 +249,11 @@ class JobStore:
             jobs = list(session.scalars(query))
             touched.extend(job.id for job in jobs)
             for job in jobs:
-                job.status = JobStatus.NOT_STARTED.value
-                job.progress = 0.0
-                job.frames_done = 0
+                job.status = (
+                    JobStatus.WAITING_FOR_SUBJOBS.value
+                    if job.children
+                    else JobStatus.NOT_STARTED.value
+                )
                 job.started_at = None
         for job in jobs:
             logger.warning("job %s: was running at shutdown, queued again", job.id)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import logging
 import shutil
 import threading
 
 from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from zordon import API_VERSION
 from zordon.benchmark import BenchmarkGate
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.engines import EngineRegistry
-from zordon.errors import InvalidRequest, Unauthorized, ZordonError
+from zordon.errors import InvalidRequest, TooLarge, ZordonError
 from zordon.jobs.blobs import BlobStore
 from zordon.jobs.listing import JobListing
 from zordon.jobs.queue import JobQueue
@@ -24,6 +23,7 @@ from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
 from zordon.presets import PresetBook
 from zordon.previews import PreviewCache
+from zordon.server import access
 from zordon.thumbnails import Tools
 
 logger = logging.getLogger(__name__)
@@ -102,15 +102,18 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app = Flask("zordon.server")
     app.extensions["zordon"] = services
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
 
     for blueprint in _blueprints(config):
         app.register_blueprint(blueprint, url_prefix="/api")
     from zordon.server import dashboard
 
     app.register_blueprint(dashboard.blueprint)
+    app.before_request(_check_access)
     app.before_request(_check_api_version)
-    app.before_request(_check_farm_token)
+    app.before_request(_check_upload_size)
     app.register_error_handler(ZordonError, _zordon_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -126,10 +129,11 @@ def _blueprints(config: Config) -> list[Blueprint]:
         api_jobs,
         api_presets,
         api_status,
+        openapi,
     )
 
     modules = [api_jobs, api_status, api_engines, api_cache, api_presets]
-    modules.append(api_benchmark)
+    modules += [api_benchmark, openapi]
     if config.debug:
         modules.append(api_debug)
     return [module.blueprint for module in modules]
@@ -140,20 +144,8 @@ def services() -> Services:
     return current_app.extensions["zordon"]
 
 
-def _check_farm_token() -> None:
-    """With a farm token set, every request that changes something must carry it.
-
-    Reads stay open, so a dashboard can watch; the token goes as
-    ``Authorization: Bearer TOKEN``.
-    """
-    expected = services().config.farm_token
-    if not expected or request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        sent.strip().encode(), expected.encode()
-    ):
-        raise Unauthorized("this farm needs its token: Authorization: Bearer TOKEN")
+def _check_access() -> None:
+    access.check_request(services().config)
 
 
 def _check_api_version() -> None:
@@ -183,6 +175,25 @@ def _zordon_error(exc: ZordonError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     return _text(exc.description or exc.name, exc.code or 500)
+
+
+def _check_upload_size() -> None:
+    """Refuse a body announced too large before reading any of it."""
+    length = request.content_length
+    if length is not None and length > services().config.max_upload_bytes:
+        raise TooLarge(_too_large_message())
+
+
+def _too_large_message() -> str:
+    limit_mb = services().config.max_upload_mb
+    return (
+        f"the upload is larger than this server takes: {limit_mb} MB at most "
+        "(the max_upload_mb setting)"
+    )
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    return _text(_too_large_message(), 413)
 
 
 def _unexpected_error(exc: Exception) -> Response:

@@ -15,6 +15,7 @@ import waitress.server
 from zordon import __version__, system
 from zordon.cluster import Cluster
 from zordon.config import Config
+from zordon.server import access
 from zordon.server.app import Services, build_services, create_app
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def run_server(config: Config) -> None:
         host=config.host,
         port=config.port_number,
         threads=config.server_threads,
+        max_request_body_size=config.max_upload_bytes,
         ident="zordon",
     )
     config.port_number = int(server.effective_port)  # type: ignore[union-attr]
@@ -64,6 +66,7 @@ def run_server(config: Config) -> None:
         config.port_number,
         config.data_dir,
     )
+    access.log_access_rules(config)
     try:
         server.run()
     finally:

@@ -1,0 +1,59 @@
+"""A .blend's own scripts never run when Zordon renders it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import submit, wait_for_job
+
+pytestmark = pytest.mark.real
+
+# Runs inside Blender: a one-frame scene whose text block is registered to
+# run whenever the file loads with auto-run on, writing a marker file.
+AUTORUN_SCENE_SCRIPT = """\
+import sys, bpy
+folder = sys.argv[sys.argv.index("--") + 1]
+text = bpy.data.texts.new("autorun.py")
+text.write("open(%r, 'w').write('ran')\\n" % (folder + "/autorun-ran.txt"))
+text.use_module = True
+scene = bpy.context.scene
+scene.render.engine = "CYCLES"
+scene.cycles.samples = 1
+scene.cycles.use_denoising = False
+scene.render.resolution_x, scene.render.resolution_y = 32, 18
+scene.frame_start = scene.frame_end = 1
+bpy.ops.wm.save_as_mainfile(filepath=folder + "/autorun.blend")
+"""
+
+
+@pytest.fixture(scope="module")
+def autorun_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("autorun")
+    script = folder / "make.py"
+    script.write_text(AUTORUN_SCENE_SCRIPT)
+    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
+    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    return folder / "autorun.blend"
+
+
+def test_the_scene_would_run_its_script_if_blender_allowed_it(autorun_blend):
+    """The control: with auto-run on (-y), loading the file writes the marker."""
+    marker = autorun_blend.parent / "autorun-ran.txt"
+    subprocess.run(["blender", "-b", "-y", str(autorun_blend)], capture_output=True)
+
+    assert marker.read_text() == "ran"
+    marker.unlink()
+
+
+def test_rendering_a_blend_with_an_auto_run_script_runs_nothing(proxy, autorun_blend):
+    marker = autorun_blend.parent / "autorun-ran.txt"
+    marker.unlink(missing_ok=True)
+
+    done = wait_for_job(proxy, submit(proxy, autorun_blend)["id"])
+
+    assert done["status"] == "completed", done
+    assert proxy.get_job_files(done["id"]) == ["autorun_0001.png"]
+    assert not marker.exists()
