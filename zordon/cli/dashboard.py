@@ -132,7 +132,10 @@ def server_facts(status: dict[str, Any]) -> Table:
         ("cpu", f"{status.get('cpu_brand') or '?'}, {status['cpu_count']} cores"),
         ("memory", _memory(status)),
         ("jobs", _job_counts(status.get("job_counts") or {})),
-        ("cpu score", _score(status.get("cpu_score"), "not measured")),
+        (
+            "cpu score",
+            _score(status.get("cpu_score"), "not measured (zordon benchmark)"),
+        ),
         ("version", f"zordon {status['app_version']}, API {status['api_version']}"),
     ]
     for name, value in facts:
