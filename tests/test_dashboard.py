@@ -100,3 +100,13 @@ def test_an_idle_farm_says_nothing_is_rendering():
     idle = {**FULL, "servers": [{**FULL["servers"][0], "jobs": []}]}
 
     assert "No job is rendering." in as_text(farm_view(idle))
+
+
+def test_servers_on_one_host_are_told_apart_by_port():
+    here = {**FULL["servers"][0], "url": "http://127.0.0.1:8801", "hostname": "vm"}
+    there = {**here, "url": "http://127.0.0.1:8802", "self": False}
+    farm = {**FULL, "servers": [here, there]}
+
+    text = as_text(farm_view(farm))
+
+    assert "vm:8801" in text and "vm:8802" in text

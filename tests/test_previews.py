@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import threading
 
 import pytest
 from PIL import Image, ImageStat
 
 from tests.helpers import new_job, probe_video, wait_until
+from zordon import previews
 from zordon.errors import NotFound, PreviewError
 from zordon.previews import BIG_PX, SMALL_PX, PreviewCache
 from zordon.thumbnails import Tools, tone_map
@@ -68,19 +70,34 @@ def test_a_cached_still_is_served_again_without_a_rebuild(cache, job):
     assert again.stat().st_mtime_ns == made_at
 
 
-def test_a_new_frame_is_shown_after_a_rebuild_in_the_background(cache, job):
+def red_level(path):
+    with Image.open(path) as image:
+        return image.getpixel((10, 10))[0]
+
+
+def test_a_new_frame_is_shown_after_a_rebuild_in_the_background(
+    cache, job, monkeypatch
+):
     add_frame(job, 1, color=(0, 0, 255))
-    path = cache.image(job)
+    cache.image(job)
     add_frame(job, 2, color=(255, 0, 0))
+    release = threading.Event()
+    real_save = previews.save_still
 
-    served = cache.image(job)  # the old one, while the new one is made
+    def held_save(*args):
+        release.wait(20)  # the rebuild cannot finish until the test says so
+        real_save(*args)
 
-    def shows_red():
-        with Image.open(cache.image(job)) as image:
-            return image.getpixel((10, 10))[0] > 200
+    monkeypatch.setattr(previews, "save_still", held_save)
 
-    assert served == path
-    wait_until(shows_red, timeout_s=20, what="the rebuilt still")
+    served = cache.image(job)
+    old_level = red_level(served)
+    release.set()
+
+    assert old_level < 50  # the blue frame, served while the red one is made
+    wait_until(
+        lambda: red_level(cache.image(job)) > 200, timeout_s=20, what="the rebuild"
+    )
 
 
 def test_the_video_preview_holds_every_frame_so_far(cache, job):
@@ -105,6 +122,30 @@ def test_unreadable_frames_fail_with_their_name(cache, job):
 
     with pytest.raises(PreviewError, match=r"shot_0001\.png"):
         cache.image(job)
+
+
+def test_frames_that_failed_are_not_tried_again_until_they_change(
+    cache, job, monkeypatch
+):
+    broken = job.output_dir / "shot_0001.png"
+    broken.write_bytes(b"not a png at all")
+    os.utime(broken, (1_700_000_000, 1_700_000_000))
+    calls = []
+    real_save = previews.save_still
+    monkeypatch.setattr(
+        previews, "save_still", lambda *args: calls.append(1) or real_save(*args)
+    )
+
+    for _ in range(3):
+        with pytest.raises(PreviewError):
+            cache.image(job)
+    tries_while_broken = len(calls)
+    add_frame(job, 2)
+
+    cache.image(job)
+
+    assert tries_while_broken == 1
+    assert len(calls) == 2
 
 
 def test_a_16_bit_grey_frame_is_not_clipped_white(cache, job):

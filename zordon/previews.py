@@ -107,11 +107,9 @@ class PreviewCache:
             return future
 
     def _build(self, target: Path, key: str, build: Builder) -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f"{target.stem}.part{target.suffix}")
         try:
-            build(partial)
-            partial.replace(target)
+            _write(target, partial, build)
         except PreviewError as exc:
             logger.warning("preview %s not made: %s", target, exc)
             with self._lock:
@@ -168,6 +166,16 @@ class PreviewCache:
         args = ["-y", "-t", str(CLIP_S), "-i", str(source)]
         args += ["-vf", fit, *ENCODE, str(out)]
         self.tools.ffmpeg(args, source.name)
+
+
+def _write(target: Path, partial: Path, build: Builder) -> None:
+    """Build into ``partial``, then put it in place; a full disk is a PreviewError."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        build(partial)
+        partial.replace(target)
+    except OSError as exc:
+        raise PreviewError(f"cannot write {target.name}: {exc}") from exc
 
 
 def frames(job: Job) -> list[Path]:

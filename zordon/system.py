@@ -9,6 +9,7 @@ import logging
 import os
 import platform
 import socket
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +20,7 @@ import psutil
 logger = logging.getLogger(__name__)
 
 CPU_SCORE_FILE = "cpu_benchmark.json"
+CPU_WINDOW_S = 1.0
 
 
 def server_id(data_dir: Path) -> str:
@@ -87,6 +89,41 @@ def save_cpu_score(data_dir: Path, score: float, seconds: float) -> None:
     partial.replace(data_dir / CPU_SCORE_FILE)
 
 
+class CpuMeter:
+    """Host-wide CPU use, shared by every thread.
+
+    ``psutil.cpu_percent(interval=None)`` keeps one baseline per thread, so
+    a server whose requests land on many threads would mostly read 0%. This
+    keeps one baseline, moved on at most every ``window_s``, so calls close
+    together still see a second or so of use.
+    """
+
+    def __init__(self, window_s: float = CPU_WINDOW_S) -> None:
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._base = psutil.cpu_times()
+        self._base_at = time.monotonic()
+        self._last = 0.0
+
+    def percent(self) -> float:
+        with self._lock:
+            now = psutil.cpu_times()
+            total = sum(now) - sum(self._base)
+            idle = _idle(now) - _idle(self._base)
+            if total > 0:
+                self._last = round(100.0 * max(0.0, total - idle) / total, 1)
+            if time.monotonic() - self._base_at >= self.window_s:
+                self._base, self._base_at = now, time.monotonic()
+            return self._last
+
+
+def _idle(times: Any) -> float:
+    return times.idle + getattr(times, "iowait", 0.0)
+
+
+cpu_meter = CpuMeter()
+
+
 @functools.cache
 def os_name() -> str:
     """The distribution's name, such as "Debian GNU/Linux 12 (bookworm)"."""
@@ -105,7 +142,7 @@ def host_facts() -> dict[str, Any]:
         "os_name": os_name(),
         "cpu_brand": cpu_brand_if_known(),
         "cpu_count": os.cpu_count(),
-        "cpu_percent": psutil.cpu_percent(interval=None),
+        "cpu_percent": cpu_meter.percent(),
         "memory_total": memory.total,
         "memory_used": memory.total - memory.available,
         "memory_available": memory.available,

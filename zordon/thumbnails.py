@@ -2,9 +2,10 @@
 
 Pillow reads the usual images. FFmpeg decodes OpenEXR into linear floats,
 which are tone-mapped here (extended Reinhard, with the brightest value in
-the frame as white, then the sRGB gamma), so a frame with highlights above
+the frame as white, then a 2.2 display gamma), so a frame with highlights above
 1.0 is neither clipped white nor left dark. A frame whose values all stay
-at or below 1.0 comes out as it would on screen in Blender.
+at or below 1.0 is only given the display gamma, as Blender's "Standard"
+view would show it.
 """
 
 from __future__ import annotations

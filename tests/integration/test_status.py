@@ -26,7 +26,11 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
     peer = ServerProcess(root / "peer").start()
     main = ServerProcess(
         root / "main",
-        env={"ZORDON_PEER_STATUS_TIMEOUT_S": PEER_TIMEOUT_S},
+        env={
+            "ZORDON_PEER_STATUS_TIMEOUT_S": PEER_TIMEOUT_S,
+            "ZORDON_CPU_BENCHMARK_S": "0.3",
+            "ZORDON_DISK_BENCHMARK_MB": "4",
+        },
         extra_args=["--debug", "--peer", peer.url, "--peer", dead_url],
     ).start()
     yield {"main": main, "peer": peer, "dead_url": dead_url}
@@ -49,7 +53,7 @@ def test_status_of_a_real_server_field_by_field(farm):
     assert status["memory_total"] > status["memory_used"] > 0
     assert set(status["job_counts"]) >= {"running", "not_started", "completed"}
     assert status["api_version"] == API_VERSION
-    assert status["cpu_score"] is None
+    assert status["cpu_score"] is None or status["cpu_score"] > 0
 
 
 def test_full_status_has_the_live_peer_and_marks_the_dead_one(farm):
@@ -104,6 +108,18 @@ def test_zordon_status_prints_the_server_and_its_peers(farm):
     assert "2 of 3 servers reachable" in done.stdout
     assert "unreachable" in done.stdout
     assert str(farm["peer"].port) in done.stdout
+
+
+def test_zordon_benchmark_keeps_a_score_that_status_shows(farm):
+    argv = [sys.executable, "-m", "zordon.cli.main", "benchmark", "--disk"]
+    argv += ["--server", farm["main"].url]
+
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=_env())
+
+    assert done.returncode == 0, done.stderr
+    score = float(done.stdout.split("cpu score:")[1].split()[0])
+    assert "disk: write" in done.stdout
+    assert farm["main"].proxy().get_status()["cpu_score"] == pytest.approx(score, 0.1)
 
 
 def _env() -> dict[str, str]:

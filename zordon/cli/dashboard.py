@@ -13,6 +13,7 @@ import sys
 import termios
 import time
 import tty
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,10 +98,11 @@ def jobs_table(servers: list[dict[str, Any]]) -> RenderableType:
     table = Table(title="Rendering", title_justify="left")
     for header in ("server", "job", "status", "progress", "", "frames"):
         table.add_column(header)
+    names = _short_names(servers)
     for server, job in rows:
         progress = float(job.get("progress") or 0.0)
         table.add_row(
-            escape(server.get("hostname") or "?"),
+            escape(names[server["url"]]),
             f"{escape(job.get('name', ''))} [dim]{job.get('id', '')}[/]",
             job["status"],
             ProgressBar(total=1.0, completed=progress, width=BAR_WIDTH),
@@ -108,6 +110,17 @@ def jobs_table(servers: list[dict[str, Any]]) -> RenderableType:
             f"{job.get('start_frame')}-{job.get('end_frame')}",
         )
     return table
+
+
+def _short_names(servers: list[dict[str, Any]]) -> dict[str, str]:
+    """Host names, with the port where two servers share a host."""
+    hosts = [server.get("hostname") or "?" for server in servers]
+    names = {}
+    for server, host in zip(servers, hosts, strict=True):
+        port = urllib.parse.urlsplit(server["url"] or "").port
+        shared = hosts.count(host) > 1 and port is not None
+        names[server["url"]] = f"{host}:{port}" if shared else host
+    return names
 
 
 def server_facts(status: dict[str, Any]) -> Table:
@@ -119,7 +132,10 @@ def server_facts(status: dict[str, Any]) -> Table:
         ("cpu", f"{status.get('cpu_brand') or '?'}, {status['cpu_count']} cores"),
         ("memory", _memory(status)),
         ("jobs", _job_counts(status.get("job_counts") or {})),
-        ("cpu score", _score(status.get("cpu_score"), "not measured")),
+        (
+            "cpu score",
+            _score(status.get("cpu_score"), "not measured (zordon benchmark)"),
+        ),
         ("version", f"zordon {status['app_version']}, API {status['api_version']}"),
     ]
     for name, value in facts:

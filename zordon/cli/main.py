@@ -319,6 +319,23 @@ def web(no_browser: bool, server: str) -> None:
         console.print("no browser found here: open that address in one")
 
 
+@cli.command()
+@click.option("--disk", is_flag=True, help="Measure the data folder's disk too.")
+@server_option
+def benchmark(disk: bool, server: str) -> None:
+    """Measure the server's CPU (about 10 s) and keep its score."""
+    proxy = _proxy(server)
+    console.print("measuring the CPU...")
+    score = _call(proxy.cpu_benchmark)
+    print(f"cpu score: {score:.1f}")
+    if disk:
+        console.print("measuring the disk...")
+        speeds = _call(proxy.disk_benchmark)
+        print(
+            f"disk: write {speeds['write_mb_s']} MB/s, read {speeds['read_mb_s']} MB/s"
+        )
+
+
 def _pack(file: Path, folder: Path) -> Pack:
     """The file with what it needs; a file that cannot be packed goes alone."""
     try:

@@ -22,7 +22,7 @@ FINISHED_NAMES = frozenset(status.value for status in FINISHED)
 
 logger = logging.getLogger(__name__)
 
-MAX_PARALLEL_PEERS = 32
+MAX_PARALLEL_PEERS = 64
 GRACE_S = 0.5
 
 

@@ -9,7 +9,6 @@ import sys
 import threading
 from types import FrameType
 
-import psutil
 import waitress.server
 
 from zordon import __version__, system
@@ -77,7 +76,6 @@ def run_server(config: Config) -> None:
 def _warm_up(services: Services) -> None:
     """Ask the slow questions once now, not in the first request that needs them."""
     system.cpu_brand()  # for /api/status, which never waits for it
-    psutil.cpu_percent(interval=None)  # so the first status has a real figure
     for engine in services.engines.installed():
         logger.info("%s %s at %s", engine.name, engine.version, engine.path)
     services.engines.get("blender").reader.warm_up()  # type: ignore[attr-defined]
