@@ -43,7 +43,7 @@ class EnginesPage {
     this.here.replaceChildren(this.table(versions));
     this.engineChoice.replaceChildren(...Object.keys(engines).map((n) => h("option", { value: n }, n)));
     // While a download runs, its progress is read again every second.
-    if (versions.some((v) => v.downloading)) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
+    if (versions.some((v) => v.downloading && v.status !== "error")) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
   }
 
   table(versions, here = true) {
@@ -156,17 +156,20 @@ class EnginesPage {
   }
 }
 
-// One row per version: from a list of versions if the server gives one.
+// One row per installed version, then one per download still under way.
 function versionRows(name, data) {
-  const list = data.versions || data.installed;
-  if (Array.isArray(list) && list.length) {
-    return list.map((v) => ({ name, ...(typeof v === "object" ? v : { version: v }) }));
+  const list = Array.isArray(data.versions) && data.versions.length ? data.versions : [data];
+  const rows = list.map((v) => ({ name, version: v.version, path: v.path, managed: v.managed }));
+  for (const d of data.downloads || []) {
+    if (d.status === "done") continue;
+    rows.push({ name, version: d.version, managed: true, downloading: true, ...d });
   }
-  return [{ name, version: data.version, path: data.path, managed: data.managed, downloading: data.downloading }];
+  return rows;
 }
 
 function downloadBar(v) {
-  const fraction = v.progress ?? v.download_progress ?? 0;
-  const percent = Math.round(fraction * 100);
-  return h("div.progress.s-running", {}, h("span", { style: `width:${percent}%` }), h("em", {}, `downloading ${percent}%`));
+  if (v.status === "error") return h("span.error", {}, `download failed: ${v.error || "unknown error"}`);
+  const percent = Math.round((v.progress || 0) * 100);
+  const label = `${v.status || "downloading"} ${percent}%`;
+  return h("div.progress.s-running", {}, h("span", { style: `width:${percent}%` }), h("em", {}, label));
 }
