@@ -71,7 +71,7 @@ def farm(root: Path, size: int) -> Iterator[list[RenderServerProxy]]:
         for n, port in enumerate(ports):
             argv = [sys.executable, "-m", "zordon.cli.main", "server"]
             argv += ["--host", "127.0.0.1", "--port", str(port), "--no-discovery"]
-            argv += ["--data-dir", str(root / f"server{n}")]
+            argv += ["--data-dir", str(root / f"server{n}"), "--debug"]
             for url in urls:
                 if url != urls[n]:
                     argv += ["--peer", url]

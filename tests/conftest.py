@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,8 +61,11 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start servers of this test's own (by default on one data folder)."""
     started: list[ServerProcess] = []
 
-    def start(data_dir: Path | None = None, **env: str) -> ServerProcess:
-        running = ServerProcess(data_dir or tmp_path / "data", env).start()
+    def start(
+        data_dir: Path | None = None, extra_args: Iterable[str] = (), **env: str
+    ) -> ServerProcess:
+        running = ServerProcess(data_dir or tmp_path / "data", env, extra_args)
+        running.start()
         started.append(running)
         return running
 

@@ -22,6 +22,11 @@ SERVER_STOP_TIMEOUT_S = 15.0
 JOB_TIMEOUT_S = 90.0
 POLL_INTERVAL_S = 0.05
 FINISHED = ("completed", "cancelled", "error")
+# Tests never reach a real release index: nothing listens on the discard port.
+NO_RELEASE_INDEX = {
+    "ZORDON_BLENDER_RELEASES_URL": "http://127.0.0.1:9/blender/",
+    "ZORDON_FFMPEG_RELEASES_URL": "http://127.0.0.1:9/ffmpeg/",
+}
 
 # Runs inside Blender: saves the scenes the tests render. argv after "--" is
 # the folder to write into.
@@ -121,6 +126,7 @@ class ServerProcess:
         argv += ["--host", LOOPBACK, "--port", str(self.port)]
         argv += ["--data-dir", str(self.data_dir), "--no-discovery", *self.extra_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZORDON_")}
+        env.update(NO_RELEASE_INDEX)
         env.update(self.extra_env)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(

@@ -150,10 +150,15 @@ class RenderServerProxy:
         """The server's id and hostname, from its status."""
         return self.get_status()
 
-    def get_snapshot(self) -> dict[str, Any]:
-        return self._json("GET", "/snapshot")
+    def get_snapshot(
+        self, active_only: bool = False, timeout_s: float | None = None
+    ) -> dict[str, Any]:
+        """Status, jobs (only unfinished ones with ``active_only``) and the time."""
+        params = {"jobs": "active"} if active_only else None
+        return self._json("GET", "/snapshot", params=params, timeout_s=timeout_s)
 
     def get_full_status(self) -> dict[str, Any]:
+        """This server and every peer it knows, each with its unfinished jobs."""
         return self._json("GET", "/full_status")
 
     def get_presets(self) -> Any:
@@ -315,8 +320,9 @@ class RenderServerProxy:
         params = {"response_type": response_type}
         return self._json("GET", f"/engines/{name}", params=params)
 
-    def get_engine_availability(self, name: str) -> dict[str, Any]:
-        return self._json("GET", f"/engines/{name}/availability")
+    def get_engine_availability(self, name: str, version: str = "") -> dict[str, Any]:
+        params = {"version": version} if version else None
+        return self._json("GET", f"/engines/{name}/availability", params=params)
 
     def get_engine_args(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/engines/{name}/args")

@@ -18,6 +18,8 @@ from typing import Any
 import platformdirs
 
 DEFAULT_PORT = 8735
+BLENDER_RELEASES_URL = "https://download.blender.org/release/"
+FFMPEG_RELEASES_URL = "https://johnvansickle.com/ffmpeg/releases/"
 ENV_PREFIX = "ZORDON_"
 
 
@@ -39,7 +41,17 @@ class Config:
     farm_token: str = ""
     blender_path: str = ""
     ffmpeg_path: str = ""
+    # Engine versions a job asks for and this server lacks are downloaded from
+    # these release indexes (point them at a mirror), unless switched off.
+    engine_downloads: bool = True
+    blender_releases_url: str = BLENDER_RELEASES_URL
+    ffmpeg_releases_url: str = FFMPEG_RELEASES_URL
     log_level: str = "INFO"
+    debug: bool = False
+    presets_file: str = ""
+    peer_status_timeout_s: float = 2.0
+    cpu_benchmark_s: float = 10.0
+    disk_benchmark_mb: int = 256
 
     def __post_init__(self) -> None:
         # Engines run inside job folders, so a relative data folder would
@@ -53,6 +65,11 @@ class Config:
     @property
     def jobs_dir(self) -> Path:
         return self.data_dir / "jobs"
+
+    @property
+    def presets_path(self) -> Path:
+        """The presets file that adds to the shipped ones (it may not exist)."""
+        return Path(self.presets_file or self.data_dir / "presets.yaml").expanduser()
 
     @property
     def log_path(self) -> Path:

@@ -7,7 +7,9 @@
     ├── Unauthorized         a change without the farm token (HTTP 401)
     ├── ServiceUnavailable   the server is too busy for this now (HTTP 503)
     │   └── EngineUnavailable the engine is not installed on this server
-    └── EngineError          an engine ran and failed; the job ends in error
+    ├── EngineError          an engine ran and failed; the job ends in error
+    ├── PreviewError         a preview could not be made (HTTP 500)
+    └── ConfigError          a settings or presets file that cannot be used
 
 The server turns each class into its HTTP status; the client raises its own
 tree (``zordon.client``) so callers never see ``requests`` exceptions.
@@ -58,3 +60,11 @@ class EngineUnavailable(ServiceUnavailable):
 
 class EngineError(ZordonError):
     """An engine process failed; the message is the engine's own reason."""
+
+
+class PreviewError(ZordonError):
+    """A thumbnail or preview video could not be made; the message says why."""
+
+
+class ConfigError(ZordonError):
+    """A settings or presets file Zordon cannot use; the server does not start."""

@@ -7,7 +7,9 @@ import ipaddress
 import json
 import logging
 import os
+import platform
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -76,15 +78,36 @@ def cpu_score(data_dir: Path) -> float | None:
         return None
 
 
+def save_cpu_score(data_dir: Path, score: float, seconds: float) -> None:
+    """Keep a CPU benchmark score where :func:`cpu_score` reads it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    record = {"score": score, "seconds": seconds, "measured_at": time.time()}
+    partial = data_dir / (CPU_SCORE_FILE + ".part")
+    partial.write_text(json.dumps(record) + "\n")
+    partial.replace(data_dir / CPU_SCORE_FILE)
+
+
+@functools.cache
+def os_name() -> str:
+    """The distribution's name, such as "Debian GNU/Linux 12 (bookworm)"."""
+    try:
+        return platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
+    except OSError:
+        return platform.platform(terse=True)
+
+
 def host_facts() -> dict[str, Any]:
     memory = psutil.virtual_memory()
     return {
         "hostname": hostname(),
-        "os": os.uname().sysname,
-        "os_version": os.uname().release,
+        "os": platform.system(),
+        "os_version": platform.release(),
+        "os_name": os_name(),
         "cpu_brand": cpu_brand_if_known(),
         "cpu_count": os.cpu_count(),
         "cpu_percent": psutil.cpu_percent(interval=None),
         "memory_total": memory.total,
+        "memory_used": memory.total - memory.available,
+        "memory_available": memory.available,
         "memory_percent": memory.percent,
     }

@@ -78,7 +78,10 @@ def start_farm(
     """``size`` servers, each listing the others with --peer."""
     root.mkdir(parents=True, exist_ok=True)
     envs = envs or [{}] * size
-    servers = [ServerProcess(root / f"server{n}", envs[n]) for n in range(size)]
+    servers = [
+        ServerProcess(root / f"server{n}", envs[n], extra_args=["--debug"])
+        for n in range(size)
+    ]
     for server in servers:
         for other in servers:
             if other is not server:

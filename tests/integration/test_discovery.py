@@ -79,6 +79,7 @@ def test_servers_find_each_other_without_a_peer_list(
     for namespace, address in two_hosts:
         argv = [sys.executable, "-m", "zordon.cli.main", "server", "--host", address]
         argv += ["--port", str(PORT), "--data-dir", str(tmp_path / namespace)]
+        argv += ["--debug"]
         with open(tmp_path / f"{namespace}.log", "wb") as log:
             procs.append(
                 subprocess.Popen(

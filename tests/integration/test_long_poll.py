@@ -33,7 +33,7 @@ def wait_for_connections(port, count):
 
 
 def test_heartbeat_answers_while_fifty_long_polls_wait(start_server):
-    server = start_server()
+    server = start_server(extra_args=["--debug"])
     token = server.proxy().get_jobs_with_token()["token"]
     pollers = [RenderServerProxy(server.url) for _ in range(OPEN_POLLS)]
 

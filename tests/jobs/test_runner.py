@@ -52,7 +52,7 @@ class OneEngine:
     def __init__(self, engine):
         self.engine = engine
 
-    def get(self, name):
+    def resolve(self, name, version):
         return self.engine
 
 

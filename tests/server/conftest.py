@@ -8,11 +8,12 @@ LONG_POLL_TIMEOUT_S = 0.2
 
 @pytest.fixture
 def services(tmp_path):
-    """A server's services with its runner stopped: queued jobs stay queued."""
+    """A server's services (debug routes on) with its runner stopped."""
     config = Config(
         data_dir=tmp_path / "data",
         discovery=False,
         long_poll_timeout_s=LONG_POLL_TIMEOUT_S,
+        debug=True,
     )
     built = build_services(config)
     yield built

@@ -10,7 +10,9 @@ TOKEN = "correct horse battery staple"
 
 @pytest.fixture
 def client(tmp_path):
-    config = Config(data_dir=tmp_path / "data", discovery=False, farm_token=TOKEN)
+    config = Config(
+        data_dir=tmp_path / "data", discovery=False, farm_token=TOKEN, debug=True
+    )
     services = build_services(config)
     yield create_app(config, services).test_client()
     services.close()

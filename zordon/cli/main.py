@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -15,11 +16,12 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from zordon import __version__
+from zordon.cli import engines as engine_cli
 from zordon.cli.watch import watch_job
 from zordon.client import ClientError, RenderServerProxy
 from zordon.cluster.packing import Pack, pack_input
 from zordon.config import DEFAULT_PORT, Config
-from zordon.errors import InvalidRequest
+from zordon.errors import ConfigError, InvalidRequest
 from zordon.jobs.blobs import sha256_file
 
 console = Console(stderr=True)
@@ -53,26 +55,36 @@ def cli() -> None:
 @click.option("--max-concurrent-jobs", type=int, help="Jobs run at once [1].")
 @click.option("--no-discovery", is_flag=True, help="Do not use Zeroconf.")
 @click.option("--log-level", help="DEBUG, INFO, WARNING ... [INFO]")
-def server(config_file: Path | None, no_discovery: bool, **flags: Any) -> None:
+@click.option("--debug", is_flag=True, help="Serve the /api/_debug routes.")
+def server(
+    config_file: Path | None, no_discovery: bool, debug: bool, **flags: Any
+) -> None:
     """Run a render server on this machine."""
     from zordon.server.serve import run_server
 
     if no_discovery:
         flags["discovery"] = False
+    if debug:
+        flags["debug"] = True
     flags["peers"] = list(flags["peers"])
     try:
         config = Config.load(flags, config_file=config_file)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"bad configuration: {exc}") from exc
-    run_server(config)
+    try:
+        run_server(config)
+    except ConfigError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from exc
 
 
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--frames", help="Frame range such as 1-100, or one frame.")
 @click.option("--engine", help="Renderer (default: chosen by the file's type).")
+@click.option("--engine-version", help="Engine version such as 4.2 or 4.2.3.")
 @click.option("--arg", "args", multiple=True, help="Engine argument key=value.")
 @click.option("--name", help="Job name (default: the file name).")
+@click.option("--preset", help="Start from a preset's args (see zordon presets).")
 @click.option("--split", is_flag=True, help="Split the frames across the farm.")
 @click.option("--watch", is_flag=True, help="Show progress until the job ends.")
 @server_option
@@ -80,8 +92,10 @@ def submit(
     file: Path,
     frames: str | None,
     engine: str | None,
+    engine_version: str | None,
     args: tuple[str, ...],
     name: str | None,
+    preset: str | None,
     split: bool,
     watch: bool,
     server: str,
@@ -90,6 +104,10 @@ def submit(
     spec: dict[str, Any] = {"name": name or file.name, "args": _parse_args(args)}
     if engine:
         spec["renderer"] = engine
+    if engine_version:
+        spec["engine_version"] = engine_version
+    if preset:
+        spec["preset"] = preset
     if frames:
         spec["start_frame"], spec["end_frame"] = _parse_frames(frames)
     if split:
@@ -180,20 +198,91 @@ def delete(job_id: str, server: str) -> None:
     console.print(f"job {job_id}: deleted")
 
 
+@cli.group(invoke_without_command=True)
+@server_option
+@click.pass_context
+def engines(ctx: click.Context, server: str) -> None:
+    """List the engine versions of the server and its peers.
+
+    \b
+    zordon engines download blender 4.2.3   install a version
+    zordon engines delete blender 4.2.3     remove a downloaded version
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    proxy = _proxy(server)
+    _call(proxy.heartbeat)
+    peers = [_proxy(url) for url in engine_cli.peer_urls(proxy)]
+    Console().print(engine_cli.engine_table([proxy, *peers], console))
+
+
+@engines.command("download")
+@click.argument("engine")
+@click.argument("version", required=False)
+@server_option
+def engines_download(engine: str, version: str | None, server: str) -> None:
+    """Install ENGINE VERSION on the server (the newest when left out)."""
+    proxy = _proxy(server)
+    if not version:
+        version = _call(lambda: proxy.engine_most_recent_version(engine))["version"]
+    assert version is not None
+    started = _call(lambda: proxy.download_engine(engine, version))
+    if started["status"] == "installed":
+        console.print(f"{engine} {version} is already installed")
+        return
+    version = started["version"]
+    done = _call(lambda: engine_cli.follow_download(proxy, engine, version, console))
+    if done["status"] == "error":
+        raise click.ClickException(f"{engine} {version}: {done['error']}")
+    console.print(f"{engine} {version} installed")
+
+
+@engines.command("delete")
+@click.argument("engine")
+@click.argument("version")
+@server_option
+def engines_delete(engine: str, version: str, server: str) -> None:
+    """Remove a version Zordon downloaded (never a system install)."""
+    deleted = _call(lambda: _proxy(server).delete_engine_download(engine, version))
+    console.print(f"{engine} {deleted['version']} deleted")
+
+
 @cli.command()
 @server_option
-def engines(server: str) -> None:
-    """List the engines the server has."""
-    table = Table("engine", "version", "path")
-    for name, info in _call(lambda: _proxy(server).get_engines()).items():
-        table.add_row(name, info["version"] or "?", info["path"] or "")
+def presets(server: str) -> None:
+    """List the presets a job can start from (submit --preset NAME)."""
+    table = Table("preset", "engine", "args", "description")
+    for name, preset in _call(lambda: _proxy(server).get_presets()).items():
+        args = " ".join(f"{key}={value}" for key, value in preset["args"].items())
+        table.add_row(name, preset["engine"], args, escape(preset["description"]))
     Console().print(table)
+
+
+@cli.command()
+@server_option
+def status(server: str) -> None:
+    """Show this server and every peer it knows."""
+    from zordon.cli.dashboard import status_view
+
+    full = _call(lambda: _proxy(server).get_full_status())
+    Console().print(status_view(full))
+
+
+@cli.command()
+@click.option("--refresh", default=2.0, show_default=True, help="Seconds between.")
+@server_option
+def dashboard(refresh: float, server: str) -> None:
+    """A live view of the whole farm; quit with q or Ctrl-C."""
+    from zordon.cli.dashboard import run_dashboard
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_dashboard(_proxy(server), Console(), refresh_s=refresh)
 
 
 @cli.command()
 @click.option("--no-browser", is_flag=True, help="Only print the address.")
 @server_option
-def dashboard(no_browser: bool, server: str) -> None:
+def web(no_browser: bool, server: str) -> None:
     """Open the server's web dashboard in a browser."""
     url = server.rstrip("/") + "/"
     click.echo(url)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zordon import system
-from zordon.engines import Engine
+from zordon.engines import EngineRegistry
 from zordon.jobs.model import Job
 from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
@@ -22,21 +22,36 @@ RECENT_JOBS = 10
 SAME_SPEED_RATIO = 1.25
 
 
-def availability(engine: Engine, store: JobStore, data_dir: Path) -> dict[str, Any]:
-    """The answer to ``/api/engines/<name>/availability``."""
-    return {
-        "engine": engine.name,
-        "available": engine.path is not None,
-        "versions": [engine.version] if engine.version else [],
+def availability(
+    engines: EngineRegistry,
+    name: str,
+    store: JobStore,
+    data_dir: Path,
+    version: str = "",
+) -> dict[str, Any]:
+    """The answer to ``/api/engines/<name>/availability[?version=V]``.
+
+    With a version, ``version_ready`` says whether this server has it or may
+    download it.
+    """
+    installed = engines.versions(name)
+    info = {
+        "engine": name,
+        "available": any(e.path is not None for e in installed),
+        "versions": [e.version for e in installed if e.version],
         "cpu_count": os.cpu_count(),
         "hostname": system.hostname(),
         "server_id": system.server_id(data_dir),
         "speed": {
-            "split_fps": split_fps(store, engine.name),
+            "split_fps": split_fps(store, name),
             "cpu_score": system.cpu_score(data_dir),
             "cpu_count": os.cpu_count(),
         },
     }
+    if version:
+        info["version"] = version
+        info["version_ready"] = engines.can_fetch(name, version)
+    return info
 
 
 def split_fps(store: JobStore, engine_name: str) -> dict[str, float]:

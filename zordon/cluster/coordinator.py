@@ -222,18 +222,22 @@ class Coordinator:
     ) -> dict[str, float]:
         """Servers that can render this job now, weighted by speed."""
         speeds: dict[str, dict[str, Any]] = {}
-        local = capacity.availability(engine, self.store, self.data_dir)
-        if local["available"] and self.self_url not in exclude:
+        version = parent.engine_version or ""
+        local = capacity.availability(
+            self.queue.engines, engine.name, self.store, self.data_dir, version
+        )
+        if _version_fits(parent, local) and self.self_url not in exclude:
             speeds[self.self_url] = local["speed"]
         for peer in self.peers.up_peers():
             if peer.url in exclude:
                 continue
             try:
-                info = self._proxy(peer.url).get_engine_availability(engine.name)
+                proxy = self._proxy(peer.url)
+                info = proxy.get_engine_availability(engine.name, version)
             except ClientError as exc:
                 logger.debug("peer %s: no availability: %s", peer.url, exc)
                 continue
-            if info.get("available") and _version_fits(parent, info):
+            if _version_fits(parent, info):
                 speeds[peer.url] = info.get("speed", {})
         return capacity.weights(speeds)
 
@@ -270,6 +274,11 @@ class Coordinator:
         spec = {
             "name": f"{parent.name} [{child.label}]",
             "renderer": parent.renderer,
+            **(
+                {"engine_version": parent.engine_version}
+                if parent.engine_version
+                else {}
+            ),
             "start_frame": child.start_frame,
             "end_frame": child.end_frame,
             "frame_step": parent.frame_step,
@@ -533,6 +542,8 @@ def _attempts(children: list[Child], frame: int, step: int) -> int:
 
 
 def _version_fits(parent: Job, info: dict[str, Any]) -> bool:
-    return not parent.engine_version or parent.engine_version in info.get(
-        "versions", []
-    )
+    """The server has the parent's engine version, or may fetch it."""
+    if not parent.engine_version:
+        return bool(info.get("available"))
+    has = parent.engine_version in info.get("versions", [])
+    return has or bool(info.get("version_ready"))

@@ -31,6 +31,11 @@ class Peer:
     server_id: str | None = None
     hostname: str | None = None
     last_seen: float | None = None
+    added_at: float = dataclasses.field(default_factory=time.time)
+
+    def silent_s(self, now: float) -> float:
+        """Seconds since the peer last answered (or since it was added)."""
+        return max(0.0, now - (self.last_seen or self.added_at))
 
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)

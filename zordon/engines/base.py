@@ -98,9 +98,24 @@ class Engine(ABC):
     program: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
     version_pattern: ClassVar[re.Pattern[str]]
+    # Groups of arguments of which a job gives at most one.
+    rival_args: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | None = None,
+        version: str | None = None,
+        folder: Path | None = None,
+    ) -> None:
         self._path = path or None
+        # Set for a version Zordon downloaded and manages in ``folder``.
+        self.folder = folder
+        if version:
+            self.__dict__["version"] = version  # known already: no need to ask
+
+    @property
+    def managed(self) -> bool:
+        return self.folder is not None
 
     @property
     def path(self) -> str | None:
@@ -163,6 +178,22 @@ class Engine(ABC):
         """Raise :class:`InvalidRequest` for frames this input cannot give."""
         return None  # any frame is fine unless an engine knows better
 
+    def merge_args(
+        self, base: Mapping[str, Any], override: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``base`` (a preset's arguments) with ``override`` over it.
+
+        An argument of ``base`` that rivals one ``override`` sets is dropped,
+        so a job's ``bitrate`` replaces a preset's ``crf``.
+        """
+        merged = dict(base)
+        for group in self.rival_args:
+            if set(group) & set(override):
+                for name in group:
+                    merged.pop(name, None)
+        merged.update(override)
+        return merged
+
     def split_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments a child of a split job gets; the parent does the rest."""
         return dict(args)
@@ -177,6 +208,10 @@ class Engine(ABC):
             return []
         return sorted(p for p in output_dir.iterdir() if p.is_file())
 
+    def export_formats(self) -> list[str]:
+        """The output formats a job can ask for."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -184,6 +219,10 @@ class Engine(ABC):
             "version": self.version,
             "extensions": list(self.extensions),
         }
+
+    def describe_version(self) -> dict[str, Any]:
+        """This installation, as one entry of the engine's ``versions``."""
+        return {"version": self.version, "path": self.path, "managed": self.managed}
 
 
 def reject_unknown(engine: str, args: Mapping[str, Any], known: Sequence[str]) -> None:

@@ -67,13 +67,21 @@ class BlenderEngine(Engine):
     extensions = (".blend",)
     version_pattern = re.compile(r"Blender (?P<version>\d+\.\d+(?:\.\d+)?)")
 
-    def __init__(self, path: str | None = None, ffmpeg: FFmpegEngine | None = None):
-        super().__init__(path)
+    def __init__(
+        self,
+        path: str | None = None,
+        ffmpeg: FFmpegEngine | None = None,
+        **installation: Any,
+    ) -> None:
+        super().__init__(path, **installation)
         self.ffmpeg = ffmpeg or FFmpegEngine()
         self.reader = BlendReader()
 
     def version_argv(self) -> list[str]:
         return ["--factory-startup", "-b", "--version"]
+
+    def export_formats(self) -> list[str]:
+        return [*FORMATS, "MP4 (encode_video)"]
 
     def accepted_args(self) -> dict[str, str]:
         return {

@@ -44,6 +44,7 @@ CODECS = {
 }
 CONTAINERS = ("mp4", "mkv", "mov", "webm")
 WEBM_CODECS = ("libvpx-vp9", "libaom-av1")
+SPEED_PRESET_CODECS = ("libx264", "libx265")
 PRESETS = (
     "ultrafast",
     "superfast",
@@ -71,6 +72,7 @@ class FFmpegEngine(Engine):
         *(".mpg", ".mpeg", ".ts", ".mts", ".flv", ".wmv", ".mxf"),
     )
     version_pattern = re.compile(r"ffmpeg version (?:n)?(?P<version>\d+(?:\.\d+)+)")
+    rival_args = (("crf", "bitrate"), ("scale", "height"))
 
     def version_argv(self) -> list[str]:
         return ["-version"]
@@ -82,6 +84,9 @@ class FFmpegEngine(Engine):
             return None
         sibling = Path(path).with_name("ffprobe")
         return str(sibling) if sibling.exists() else shutil.which("ffprobe")
+
+    def export_formats(self) -> list[str]:
+        return list(CONTAINERS)
 
     def accepted_args(self) -> dict[str, str]:
         return {
@@ -112,7 +117,7 @@ class FFmpegEngine(Engine):
                 raise InvalidRequest("bitrate must look like 2M, 800k or 500000")
             clean["bitrate"] = str(args["bitrate"])
         if "preset" in args:
-            if codec not in ("libx264", "libx265"):
+            if codec not in SPEED_PRESET_CODECS:
                 raise InvalidRequest("preset applies only to H.264 and H.265")
             clean["preset"] = choice_arg("preset", args["preset"], PRESETS)
         clean.update(_size_args(args))
@@ -124,6 +129,16 @@ class FFmpegEngine(Engine):
             raise InvalidRequest("webm holds only vp9 or av1 video")
         clean["container"] = container
         return clean
+
+    def merge_args(
+        self, base: Mapping[str, Any], override: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        merged = super().merge_args(base, override)
+        # A speed preset means nothing to the codec a job switches to.
+        codec = CODECS.get(str(override.get("codec", "")).lower())
+        if codec and codec not in SPEED_PRESET_CODECS and "preset" not in override:
+            merged.pop("preset", None)
+        return merged
 
     def probe(
         self, input_path: Path, args: Mapping[str, Any] | None = None

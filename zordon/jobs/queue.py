@@ -26,6 +26,7 @@ from zordon.jobs.model import Job, new_job_id
 from zordon.jobs.runner import Runner
 from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
+from zordon.presets import PresetBook
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ JOB_FIELDS = {
     "files",
     "main_file",
     "frames",
+    "preset",
 }
 MAX_FRAME = 1_048_574  # Blender's MAXFRAME
 MAX_LISTED_FRAMES = 10_000
@@ -64,9 +66,15 @@ class JobQueue:
     """The jobs of one server: intake, cancel, delete, history."""
 
     def __init__(
-        self, store: JobStore, runner: Runner, jobs_dir: Path, blobs: BlobStore
+        self,
+        store: JobStore,
+        runner: Runner,
+        jobs_dir: Path,
+        blobs: BlobStore,
+        presets: PresetBook | None = None,
     ) -> None:
         self.store = store
+        self.presets = presets or PresetBook()
         self.runner = runner
         self.engines: EngineRegistry = runner.engines
         self.jobs_dir = jobs_dir
@@ -136,10 +144,12 @@ class JobQueue:
             raise InvalidRequest(f"unknown job field(s): {', '.join(unknown)}")
 
         source = self._input(spec, staged, local_allowed)
-        engine = self._engine_for(spec, source.name)
+        engine, version = self._engine_for(spec, source.name)
         args = spec.get("args") or {}
         if not isinstance(args, Mapping):
             raise InvalidRequest("args must be a JSON object")
+        if spec.get("preset") is not None:
+            args = self.presets.apply(spec["preset"], engine, args)
         args = engine.validate_args(args)
         info = engine.probe(source.probe_path, args)
 
@@ -149,7 +159,7 @@ class JobQueue:
             id=job_id,
             name=_name(spec.get("name"), PurePosixPath(source.name).name),
             renderer=engine.name,
-            engine_version=engine.version,
+            engine_version=version,
             input_path=str(source.input_path(folder / "input")),
             output_path=str(folder / "output"),
             args=args,
@@ -196,14 +206,21 @@ class JobQueue:
             raise InvalidRequest("send the input as a file field, or give local_path")
         return _Input(staged.name, staged)
 
-    def _engine_for(self, spec: Mapping[str, Any], filename: str) -> Engine:
+    def _engine_for(
+        self, spec: Mapping[str, Any], filename: str
+    ) -> tuple[Engine, str | None]:
+        """The engine to check the job with, and the version it will render with."""
         name = spec.get("renderer") or spec.get("engine")
         if name:
-            return self.engines.get(str(name))
-        engine = self.engines.for_filename(filename)
+            engine = self.engines.get(str(name))
+        else:
+            engine = self.engines.for_filename(filename)
         if engine is None:
             raise InvalidRequest(f"no engine renders {filename!r}; name a renderer")
-        return engine
+        wanted = spec.get("engine_version")
+        if wanted in (None, ""):
+            return engine, engine.version
+        return self.engines.prepare(engine.name, wanted)
 
     def render_again(self, job_id: str) -> Job:
         """A new job with the input, frames and arguments of ``job_id``."""

@@ -116,8 +116,12 @@ class Runner:
     def _run(self, job: Job) -> None:
         if self._was_cancelled(job.id) or not self._exists(job.id):
             return  # cancelled or deleted since it was claimed
-        engine = self.engines.get(job.renderer)
-        self.run_steps(job, lambda: engine.plan(task_for(job)))
+
+        def plan() -> list[Step]:
+            engine = self.engines.resolve(job.renderer, job.engine_version)
+            return engine.plan(task_for(job))
+
+        self.run_steps(job, plan)
 
     def _exists(self, job_id: str) -> bool:
         try:

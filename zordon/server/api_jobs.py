@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, request, send_file
 from werkzeug.utils import secure_filename
 
-from zordon.errors import InvalidRequest, NotFound, ServiceUnavailable
+from zordon.errors import InvalidRequest, ServiceUnavailable
 from zordon.jobs import outputs
 from zordon.jobs.listing import ListQuery
 from zordon.jobs.queue import Upload
@@ -108,18 +108,17 @@ def download_all(job_id: str) -> Response:
 
 @blueprint.get("/jobs/<job_id>/thumbnail")
 def thumbnail(job_id: str) -> Response:
-    from zordon import previews
-
-    job = services().store.get(job_id)
-    big = request.args.get("size", "").lower() == "big"
+    """A JPEG of the newest frame (``size=big`` for a larger one); with
+    ``video_ok``, an MP4 of the frames so far when there are several."""
+    svc = services()
+    job = svc.store.get(job_id)
     if _truthy("video_ok"):
-        video = previews.video_preview(job)
+        video = svc.previews.video(job)
         if video is not None:
-            return send_file(video, mimetype="video/mp4")
-    image = previews.thumbnail(job, big=big)
-    if image is None:
-        raise NotFound(f"job {job.id} has no preview yet")
-    return send_file(image, mimetype="image/jpeg")
+            return send_file(video, mimetype="video/mp4", max_age=0)
+    big = request.args.get("size", "").lower() == "big"
+    image = svc.previews.image(job, big=big)
+    return send_file(image, mimetype="image/jpeg", max_age=0)
 
 
 @blueprint.post("/add_job")
@@ -188,12 +187,6 @@ def delete(job_id: str) -> Any:
     _require_confirm()
     services().queue.delete(job_id)
     return {"deleted": job_id}
-
-
-@blueprint.post("/_debug/clear_history")
-def clear_history() -> Any:
-    removed = services().queue.clear_history()
-    return {"success": True, "removed": removed}
 
 
 @blueprint.post("/jobs/<job_id>/subjob_update")

@@ -8,10 +8,11 @@ import logging
 import shutil
 import threading
 
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from zordon import API_VERSION
+from zordon.benchmark import BenchmarkGate
 from zordon.cluster import Cluster
 from zordon.config import Config
 from zordon.engines import EngineRegistry
@@ -21,6 +22,9 @@ from zordon.jobs.listing import JobListing
 from zordon.jobs.queue import JobQueue
 from zordon.jobs.runner import Runner
 from zordon.jobs.store import JobStore
+from zordon.presets import PresetBook
+from zordon.previews import PreviewCache
+from zordon.thumbnails import Tools
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,10 @@ class Services:
     long_polls: threading.Semaphore = dataclasses.field(
         default_factory=lambda: threading.Semaphore(1)
     )
+    benchmarks: BenchmarkGate = dataclasses.field(default_factory=BenchmarkGate)
+    previews: PreviewCache = dataclasses.field(
+        default_factory=lambda: PreviewCache(Tools(None, None))
+    )
 
     def __post_init__(self) -> None:
         self.listing = JobListing(self.store)
@@ -49,19 +57,24 @@ class Services:
         if self.cluster is not None:
             self.cluster.stop()
         self.runner.stop()
+        self.previews.close()
         self.store.close()
 
 
 def build_services(config: Config) -> Services:
-    """Open the store, requeue interrupted jobs, and start the runner."""
+    """Read the presets, open the store, requeue interrupted jobs, make the runner.
+
+    Raises :class:`ConfigError` for a presets file that cannot be used.
+    """
+    engines = EngineRegistry(config)
+    presets = PresetBook.for_config(config, engines)
     config.jobs_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(config.db_path)
     interrupted = store.requeue_interrupted()
-    engines = EngineRegistry(config)
     runner = Runner(store, engines, workers=config.max_concurrent_jobs)
     runner.reclaim(interrupted)
     blobs = BlobStore(config.data_dir / "blobs")
-    queue = JobQueue(store, runner, config.jobs_dir, blobs)
+    queue = JobQueue(store, runner, config.jobs_dir, blobs, presets)
     shutil.rmtree(config.data_dir / "tmp", ignore_errors=True)
     # Long-polls may hold all threads but a few, which stay for everything else.
     open_polls = max(1, config.server_threads - RESERVED_THREADS)
@@ -72,7 +85,13 @@ def build_services(config: Config) -> Services:
         runner,
         queue,
         long_polls=threading.Semaphore(open_polls),
+        previews=PreviewCache(_preview_tools(engines)),
     )
+
+
+def _preview_tools(engines: EngineRegistry) -> Tools:
+    ffmpeg = engines.get("ffmpeg")
+    return Tools(ffmpeg.path, ffmpeg.ffprobe_path)  # type: ignore[attr-defined]
 
 
 def create_app(config: Config, services: Services | None = None) -> Flask:
@@ -84,10 +103,10 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.extensions["zordon"] = services
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from zordon.server import api_cache, api_engines, api_jobs, api_status, dashboard
+    for blueprint in _blueprints(config):
+        app.register_blueprint(blueprint, url_prefix="/api")
+    from zordon.server import dashboard
 
-    for module in (api_jobs, api_status, api_engines, api_cache):
-        app.register_blueprint(module.blueprint, url_prefix="/api")
     app.register_blueprint(dashboard.blueprint)
     app.before_request(_check_api_version)
     app.before_request(_check_farm_token)
@@ -95,6 +114,25 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+def _blueprints(config: Config) -> list[Blueprint]:
+    """Every route group; the debug routes only with ``debug`` set."""
+    from zordon.server import (
+        api_benchmark,
+        api_cache,
+        api_debug,
+        api_engines,
+        api_jobs,
+        api_presets,
+        api_status,
+    )
+
+    modules = [api_jobs, api_status, api_engines, api_cache, api_presets]
+    modules.append(api_benchmark)
+    if config.debug:
+        modules.append(api_debug)
+    return [module.blueprint for module in modules]
 
 
 def services() -> Services:
@@ -119,11 +157,18 @@ def _check_farm_token() -> None:
 
 
 def _check_api_version() -> None:
+    """Refuse a client of another major API version; one that sends none is served."""
     sent = request.headers.get("X-API-Version")
-    if sent is not None and sent.strip() != API_VERSION:
-        raise InvalidRequest(
-            f"this server speaks API {API_VERSION}, the client sent {sent!r}"
-        )
+    if sent is None or _major(sent) == _major(API_VERSION):
+        return
+    raise InvalidRequest(
+        f"this server speaks API {API_VERSION} and the client sent API "
+        f"{sent.strip()[:20]!r}; use a client of version {_major(API_VERSION)}.x"
+    )
+
+
+def _major(version: str) -> str:
+    return version.strip().split(".", 1)[0]
 
 
 def _text(message: str, status: int) -> Response:

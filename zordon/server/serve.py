@@ -9,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+import psutil
 import waitress.server
 
 from zordon import __version__, system
@@ -72,10 +73,11 @@ def run_server(config: Config) -> None:
 
 def _warm_up(services: Services) -> None:
     """Ask the slow questions once now, not in the first request that needs them."""
+    system.cpu_brand()  # for /api/status, which never waits for it
+    psutil.cpu_percent(interval=None)  # so the first status has a real figure
     for engine in services.engines.installed():
         logger.info("%s %s at %s", engine.name, engine.version, engine.path)
     services.engines.get("blender").reader.warm_up()  # type: ignore[attr-defined]
-    system.cpu_brand()  # for /api/status, which never waits for it
 
 
 def _stop_on_signals(server: object, services: Services) -> None:

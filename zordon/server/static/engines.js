@@ -43,7 +43,7 @@ class EnginesPage {
     this.here.replaceChildren(this.table(versions));
     this.engineChoice.replaceChildren(...Object.keys(engines).map((n) => h("option", { value: n }, n)));
     // While a download runs, its progress is read again every second.
-    if (versions.some((v) => v.downloading && v.status !== "error")) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
+    if (versions.some((v) => v.downloading)) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
   }
 
   table(versions, here = true) {
@@ -61,7 +61,7 @@ class EnginesPage {
             { dataset: { engine: v.name, version: v.version || "" } },
             h("td", {}, v.name),
             h("td", {}, v.version || "unknown"),
-            h("td.path", {}, v.downloading ? downloadBar(v) : v.path || "–"),
+            h("td.path", {}, v.downloading ? downloadBar(v) : v.failed ? `download failed: ${v.failed}` : v.path || "–"),
             h("td", {}, this.versionAction(v, here)),
           ),
         ),
@@ -71,7 +71,7 @@ class EnginesPage {
 
   versionAction(v, here) {
     if (!v.managed) return h("span.muted", {}, "system");
-    if (!here || v.downloading) return h("span.muted", {}, "downloaded");
+    if (!here || v.downloading || v.failed) return h("span.muted", {}, v.failed ? "" : "downloaded");
     return h("button.danger", { onclick: () => this.remove(v) }, "Delete");
   }
 
@@ -156,20 +156,24 @@ class EnginesPage {
   }
 }
 
-// One row per installed version, then one per download still under way.
+// One row per installed version, plus one per download under way or failed.
 function versionRows(name, data) {
-  const list = Array.isArray(data.versions) && data.versions.length ? data.versions : [data];
-  const rows = list.map((v) => ({ name, version: v.version, path: v.path, managed: v.managed }));
-  for (const d of data.downloads || []) {
-    if (d.status === "done") continue;
-    rows.push({ name, version: d.version, managed: true, downloading: true, ...d });
-  }
-  return rows;
+  const installed = (data.versions || []).map((v) => ({ name, ...v }));
+  const fetching = (data.downloads || [])
+    .filter((d) => d.status !== "done")
+    .map((d) => ({
+      name,
+      version: d.version,
+      managed: true,
+      downloading: d.status !== "error",
+      failed: d.status === "error" ? d.error : "",
+      progress: d.progress,
+    }));
+  return [...installed, ...fetching];
 }
 
 function downloadBar(v) {
-  if (v.status === "error") return h("span.error", {}, `download failed: ${v.error || "unknown error"}`);
-  const percent = Math.round((v.progress || 0) * 100);
-  const label = `${v.status || "downloading"} ${percent}%`;
-  return h("div.progress.s-running", {}, h("span", { style: `width:${percent}%` }), h("em", {}, label));
+  const fraction = v.progress ?? v.download_progress ?? 0;
+  const percent = Math.round(fraction * 100);
+  return h("div.progress.s-running", {}, h("span", { style: `width:${percent}%` }), h("em", {}, `downloading ${percent}%`));
 }

@@ -3,9 +3,9 @@ from click.testing import CliRunner
 from zordon.cli.main import cli
 
 
-def test_dashboard_prints_the_servers_address():
+def test_web_prints_the_dashboard_address():
     result = CliRunner().invoke(
-        cli, ["dashboard", "--no-browser", "--server", "http://farm-a:8735"]
+        cli, ["web", "--no-browser", "--server", "http://farm-a:8735"]
     )
 
     assert result.exit_code == 0
