@@ -22,6 +22,7 @@ from tests.browser import (
     start_chromium,
 )
 from tests.helpers import ServerProcess, wait_for_job
+from tests.release_site import ReleaseSite, serve
 from zordon.client import RenderServerProxy
 
 pytestmark = [
@@ -222,6 +223,31 @@ def test_the_job_list_follows_changes_without_reloading(page, server, scene_blen
 
     until(page, lambda d: row_status(d, job["id"]) == "completed", "the job", 60)
     assert page.execute_script("return window.stayedHere") is True
+
+
+def test_an_engine_version_is_downloaded_then_deleted(page, tmp_path, screens):
+    site = ReleaseSite()
+    site.add_blender("9.1.2")
+    with serve(site) as served:
+        env = {"ZORDON_BLENDER_RELEASES_URL": f"{served.url}/blender/"}
+        server = ServerProcess(tmp_path / "data", env=env)
+        try:
+            server.start()
+            visit(page, server, "engines")
+            until(page, lambda d: css(d, "#download-engine option"), "the engines")
+            css(page, "#download-newest").click()
+            version = css(page, "#download-version")
+            until(page, lambda d: version.get_attribute("value") == "9.1.2", "newest")
+            css(page, "#download-start").click()
+            row = '#engines-here tr[data-version="9.1.2"]'
+            until(page, lambda d: css(d, f"{row} button.danger"), "the download")
+            save_screenshot(page, screens, "engines-downloaded")
+
+            css(page, f"{row} button.danger").click()
+            confirm(page)
+            until(page, lambda d: css(d, row) is None, "the delete")
+        finally:
+            server.stop()
 
 
 DROP_FILE = """
