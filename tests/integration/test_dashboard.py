@@ -225,6 +225,31 @@ def test_the_job_list_follows_changes_without_reloading(page, server, scene_blen
     assert page.execute_script("return window.stayedHere") is True
 
 
+def test_an_engine_version_is_downloaded_then_deleted(page, tmp_path, screens):
+    site = ReleaseSite()
+    site.add_blender("9.1.2")
+    with serve(site) as served:
+        env = {"ZORDON_BLENDER_RELEASES_URL": f"{served.url}/blender/"}
+        server = ServerProcess(tmp_path / "data", env=env)
+        try:
+            server.start()
+            visit(page, server, "engines")
+            until(page, lambda d: css(d, "#download-engine option"), "the engines")
+            css(page, "#download-newest").click()
+            version = css(page, "#download-version")
+            until(page, lambda d: version.get_attribute("value") == "9.1.2", "newest")
+            css(page, "#download-start").click()
+            row = '#engines-here tr[data-version="9.1.2"]'
+            until(page, lambda d: css(d, f"{row} button.danger"), "the download")
+            save_screenshot(page, screens, "engines-downloaded")
+
+            css(page, f"{row} button.danger").click()
+            confirm(page)
+            until(page, lambda d: css(d, row) is None, "the delete")
+        finally:
+            server.stop()
+
+
 DROP_FILE = """
 const [name, b64] = arguments;
 const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

@@ -6,6 +6,7 @@ import pytest
 from tests.helpers import new_job
 from zordon.errors import InvalidRequest
 from zordon.jobs.listing import JobListing, ListQuery
+from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -133,3 +134,9 @@ def test_a_progress_update_does_not_read_the_order_of_the_jobs_again(store, jobs
 
 def test_the_store_counts_jobs_by_status(store, jobs):
     assert store.status_counts() == {"running": 2, "not_started": 3}
+
+
+def test_the_store_lists_unfinished_jobs_without_the_finished(store, jobs):
+    store.set_status(jobs[0].id, JobStatus.CANCELLED)
+
+    assert [job.id for job in store.unfinished()] == [job.id for job in jobs[1:]]

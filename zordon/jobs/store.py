@@ -134,6 +134,13 @@ class JobStore:
         with self._sessions() as session:
             return list(session.scalars(query))
 
+    def unfinished(self) -> list[Job]:
+        """Jobs still queued, running or waiting, oldest first, asked of SQLite."""
+        done = [status.value for status in FINISHED]
+        query = select(Job).where(Job.status.not_in(done)).order_by(Job.created_at)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
     def status_counts(self) -> dict[str, int]:
         """How many jobs have each status, counted by SQLite."""
         query = select(Job.status, func.count()).group_by(Job.status)

@@ -181,26 +181,20 @@ def farm_engines() -> Any:
     cluster = services().cluster
     if cluster is None:
         return {"servers": []}
-    peers = cluster.peers.peers()
+    peers = [p for p in cluster.peers.peers() if p.server_id != cluster.server_id]
     with ThreadPoolExecutor(max_workers=PEER_ASKS) as pool:
         servers = list(pool.map(lambda peer: _peer_engines(cluster, peer), peers))
     return {"servers": servers}
 
 
 def _peer_engines(cluster: Cluster, peer: Peer) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        "url": peer.url,
-        "hostname": peer.hostname,
-        "reachable": peer.up,
-        "engines": None,
-    }
-    # Asked even when the health loop has not seen it yet: it may be just up.
+    """Asked even when the health loop has not seen the peer yet, briefly."""
+    found: dict[str, Any] = {"url": peer.url, "hostname": peer.hostname}
     try:
-        found["engines"] = cluster.peers.proxy(peer.url).get_engines()
-        found["reachable"] = True
+        engines = cluster.peers.proxy(peer.url).get_engines()
     except ClientError as exc:
-        found["error"] = str(exc)
-    return found
+        return {**found, "reachable": False, "engines": None, "error": str(exc)}
+    return {**found, "reachable": True, "engines": engines}
 
 
 @blueprint.get("/engines/inspect")

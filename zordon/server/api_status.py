@@ -39,9 +39,8 @@ def local_status() -> dict[str, Any]:
 
 
 def local_snapshot(active_only: bool) -> dict[str, Any]:
-    jobs = services().store.list()
-    if active_only:
-        jobs = [job for job in jobs if not job.job_status.finished]
+    store = services().store
+    jobs = store.unfinished() if active_only else store.list()
     return {
         "status": local_status(),
         "jobs": [job.to_dict() for job in jobs],

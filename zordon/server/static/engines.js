@@ -5,6 +5,7 @@ import { getJson, getJsonIfThere, postJson, query } from "./api.js";
 import { confirmAction, h, hostOf, toast } from "./util.js";
 
 const PROGRESS_MS = 1000;
+const AWAIT_DOWNLOAD_MS = 10 * 60 * 1000;
 
 export function mount(view) {
   const page = new EnginesPage(view);
@@ -42,9 +43,24 @@ class EnginesPage {
     const versions = Object.entries(engines).flatMap(([name, data]) => versionRows(name, data));
     this.here.replaceChildren(this.table(versions));
     this.engineChoice.replaceChildren(...Object.keys(engines).map((n) => h("option", { value: n }, n)));
-    // While a download runs, its progress is read again every second.
-    if (versions.some((v) => v.downloading)) this.timer = setTimeout(() => this.load(), PROGRESS_MS);
-    else if (this.downloadNote.textContent === "Downloading…") this.downloadNote.textContent = "";
+    // While a download runs, or has not shown up yet, its progress is read
+    // again every second.
+    if (versions.some((v) => v.downloading) || this.stillAwaited(versions)) {
+      this.timer = setTimeout(() => this.load(), PROGRESS_MS);
+    } else if (this.awaited) {
+      this.awaited = null;
+      this.downloadNote.textContent = "Downloaded.";
+    }
+  }
+
+  stillAwaited(versions) {
+    const wanted = this.awaited;
+    if (!wanted || Date.now() > wanted.until) return false;
+    const failed = versions.some((v) => v.name === wanted.engine && v.failed);
+    const there = versions.some(
+      (v) => v.name === wanted.engine && v.managed && !v.downloading && String(v.version).startsWith(wanted.version),
+    );
+    return !failed && !there;
   }
 
   table(versions, here = true) {
@@ -85,8 +101,8 @@ class EnginesPage {
       { onsubmit: (event) => this.download(event) },
       this.engineChoice,
       this.versionInput,
-      h("button", { type: "button", onclick: () => this.newest() }, "Newest"),
-      h("button.primary", { type: "submit" }, "Download"),
+      h("button", { id: "download-newest", type: "button", onclick: () => this.newest() }, "Newest"),
+      h("button.primary", { id: "download-start", type: "submit" }, "Download"),
       this.downloadNote,
     );
   }
@@ -107,9 +123,11 @@ class EnginesPage {
 
   async download(event) {
     event.preventDefault();
-    const params = query({ engine: this.engineChoice.value, version: this.versionInput.value.trim() });
+    const wanted = { engine: this.engineChoice.value, version: this.versionInput.value.trim() };
+    const params = query(wanted);
     try {
       await postJson(`/api/engines/download?${params}`);
+      this.awaited = { ...wanted, until: Date.now() + AWAIT_DOWNLOAD_MS };
       this.downloadNote.textContent = "Downloading…";
       this.load();
     } catch (error) {

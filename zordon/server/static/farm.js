@@ -63,7 +63,7 @@ class FarmPage {
   }
 
   card(s) {
-    const score = s.cpu_benchmark ?? s.benchmark ?? this.scores[s.url || "self"] ?? (s.self ? this.scores.self : undefined);
+    const score = s.cpu_score ?? (s.self ? this.scores.self : undefined);
     const jobs = s.job_counts || {};
     const running = (jobs.running || 0) + (jobs.scheduled || 0) + (jobs.waiting_for_subjobs || 0);
     const queued = jobs.not_started || 0;
@@ -73,8 +73,12 @@ class FarmPage {
       ["Load", s.cpu_percent !== undefined ? `${Math.round(s.cpu_percent)}% CPU` : "–"],
       ["Memory", s.memory_percent !== undefined ? `${Math.round(s.memory_percent)}% of ${bytes(s.memory_total)}` : "–"],
       ["Jobs", s.job_counts ? `${running} running · ${queued} queued · ${jobs.completed || 0} done` : "–"],
-      ["CPU score", score !== undefined ? String(score) : "not measured"],
+      ["CPU score", score !== undefined && score !== null ? String(score) : "not measured"],
     ];
+    if (!s.reachable) {
+      const silent = s.silent_s ? `silent for ${Math.round(s.silent_s)} s` : "no answer";
+      rows.push(["Why", s.error ? `${silent}: ${s.error}` : silent]);
+    }
     return h(
       `section.card.server${s.reachable ? "" : ".down"}`,
       { dataset: { url: s.url || "" } },

@@ -6,6 +6,7 @@ import { server } from "./app.js";
 import { JobWatch } from "./live.js";
 import {
   FINISHED,
+  childName,
   confirmAction,
   duration,
   elapsedSeconds,
@@ -181,7 +182,7 @@ class JobPage {
     }
     const owner = new Map();
     for (const child of job.children || []) {
-      const label = child.hostname || hostOf(child.server);
+      const label = childName(child, server.hostname);
       for (const frame of child.frames || range(child.start_frame, child.end_frame, job.frame_step)) {
         owner.set(frame, label);
       }
@@ -218,7 +219,12 @@ class JobPage {
           h(
             "tr",
             {},
-            h("td", {}, c.hostname || hostOf(c.server), c.lost ? h("span.muted", {}, " (lost)") : ""),
+            h(
+              "td",
+              {},
+              childName(c, server.hostname),
+              h("span.muted", {}, ` ${hostOf(c.server)}${c.lost ? " (lost)" : ""}`),
+            ),
             h("td", {}, c.frames ? `${c.frames.length} frames` : `${c.start_frame}–${c.end_frame}`),
             h("td", {}, statusBadge(c.status)),
             h("td", {}, progressBar(c.progress, c.status)),

@@ -109,10 +109,19 @@ class SubmitPage {
   async loadPresets() {
     const presets = await getJsonIfThere("/api/presets").catch(() => null);
     this.presets = normalisePresets(presets);
-    const names = Object.keys(this.presets);
+    this.showPresets();
+  }
+
+  // The presets of the chosen engine (and those for any engine).
+  showPresets() {
+    const engine = this.engine.value;
+    const names = Object.keys(this.presets).filter((n) => !this.presets[n].engine || this.presets[n].engine === engine);
     this.preset.replaceChildren(
-      h("option", { value: "" }, names.length ? "none" : "no presets on this server"),
-      ...names.map((n) => h("option", { value: n }, n)),
+      h("option", { value: "" }, names.length ? "none" : "no presets for this engine"),
+      ...names.map((n) => {
+        const about = this.presets[n].description;
+        return h("option", { value: n, title: about || "" }, about ? `${n}: ${about}` : n);
+      }),
     );
     this.preset.disabled = !names.length;
   }
@@ -120,16 +129,13 @@ class SubmitPage {
   applyPreset() {
     const preset = this.presets[this.preset.value];
     if (!preset) return;
-    if (preset.engine && [...this.engine.options].some((o) => o.value === preset.engine)) {
-      this.engine.value = preset.engine;
-      this.engineChanged();
-    }
     const lines = Object.entries(preset.args || {}).map(([k, v]) => `${k}=${v}`);
     this.args.value = lines.join("\n");
   }
 
   async engineChanged() {
     const name = this.engine.value;
+    this.showPresets();
     this.help.textContent = "";
     this.helpLoaded = null;
     if (this.helpBox.open) this.loadHelp();
@@ -309,7 +315,7 @@ function normalisePresets(data) {
   const entries = Array.isArray(source) ? source.map((p) => [p.name, p]) : Object.entries(source);
   for (const [name, preset] of entries) {
     if (!name || typeof preset !== "object" || preset === null) continue;
-    found[name] = { engine: preset.engine || preset.renderer, args: preset.args || {} };
+    found[name] = { engine: preset.engine || preset.renderer, description: preset.description, args: preset.args || {} };
   }
   return found;
 }

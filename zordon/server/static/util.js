@@ -59,9 +59,11 @@ export function serverNow() {
 
 // Seconds the job has run (to now, or to when it finished).
 export function elapsedSeconds(job, now = serverNow()) {
-  if (!job.started_at) return null;
+  // A split job may never run here itself: its time starts when it is made.
+  const start = job.started_at || (job.children?.length ? job.created_at : null);
+  if (!start) return null;
   const end = job.finished_at ? Date.parse(job.finished_at) : now;
-  return (end - Date.parse(job.started_at)) / 1000;
+  return (end - Date.parse(start)) / 1000;
 }
 
 // A guess from the pace so far; null until there is a pace to go by.
@@ -85,11 +87,23 @@ export function hostOf(url) {
   }
 }
 
-// Machines rendering a job: its children's servers, else this one.
+// Machines rendering a job: its children's servers, else this one. Names
+// that two servers share (several servers on one machine) give way to
+// host:port.
 export function machines(job, selfName) {
-  const children = job.children || [];
+  const children = (job.children || []).filter((c) => !c.lost);
   if (!children.length) return job.started_at ? [selfName] : [];
-  return children.map((c) => c.hostname || (c.server === "self" ? selfName : hostOf(c.server)));
+  const named = children.map((c) => ({ name: childName(c, selfName), host: hostOf(c.server) }));
+  const seen = {};
+  for (const { name } of named) seen[name] = (seen[name] || 0) + 1;
+  return [...new Set(named.map(({ name, host }) => (seen[name] > 1 ? host : name)))];
+}
+
+// A child's server by name: its hostname without the URL the parent adds.
+export function childName(child, selfName) {
+  const label = (child.hostname || "").replace(/\s*\(.*\)$/, "");
+  if (label === "this server" || child.server === "self") return selfName;
+  return label || hostOf(child.server);
 }
 
 export function bytes(n) {
