@@ -47,7 +47,14 @@ def main() -> int:
 
 def fuzz(folder: Path, max_examples: int, seed: int | None) -> dict[str, object]:
     make_scenes(folder)
-    server = ServerProcess(folder / "data", {"ZORDON_TOKEN": TOKEN}).start()
+    with fuzzing.server_settings(TOKEN) as settings:
+        server = ServerProcess(folder / "data", settings).start()
+        return fuzz_server(server, folder, max_examples, seed)
+
+
+def fuzz_server(
+    server: ServerProcess, folder: Path, max_examples: int, seed: int | None
+) -> dict[str, object]:
     try:
         proxy = server.proxy()
         job = wait_for_job(proxy, submit(proxy, folder / "scene.blend")["id"])

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.release_site import ReleaseSite, serve
 from zordon.client import RenderServerProxy
 
 CHECKS = (
@@ -24,6 +26,27 @@ CHECKS = (
     "response_schema_conformance",
 )
 PHASES = "examples,coverage,fuzzing"
+
+
+@contextmanager
+def server_settings(token: str) -> Iterator[dict[str, str]]:
+    """Settings for a server under fuzzing, as ``ZORDON_*`` variables.
+
+    Benchmarks are short, and the engine routes read a release index served
+    on loopback, so they answer with what it holds rather than with the 503
+    of a server that is offline.
+    """
+    site = ReleaseSite()
+    site.add_blender("9.1.2")
+    site.add_ffmpeg("8.0.1")
+    with serve(site):
+        yield {
+            "ZORDON_TOKEN": token,
+            "ZORDON_CPU_BENCHMARK_S": "0.2",
+            "ZORDON_DISK_BENCHMARK_MB": "2",
+            "ZORDON_BLENDER_RELEASES_URL": f"{site.url}/blender/",
+            "ZORDON_FFMPEG_RELEASES_URL": f"{site.url}/ffmpeg/",
+        }
 
 
 def schema_with_examples(
@@ -49,10 +72,14 @@ def run(
     token: str,
     max_examples: int,
     report_dir: Path,
-    workers: int = 2,
+    workers: int = 1,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    """Run schemathesis; returns its JSON report plus its printed ``output``."""
+    """Run schemathesis; returns its JSON report plus its printed ``output``.
+
+    One worker by default: a second benchmark while one runs answers 503 by
+    design, which the server-error check would count.
+    """
     argv = [sys.executable, "-m", "schemathesis.cli", "run", str(schema)]
     argv += ["--url", base_url, "-H", f"Authorization: Bearer {token}"]
     argv += ["--checks", ",".join(CHECKS), "--phases", PHASES]

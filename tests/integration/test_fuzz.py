@@ -18,7 +18,11 @@ MIN_REQUESTS = 300
 def test_a_short_fuzz_run_finds_no_server_error_and_no_undocumented_answer(
     start_server, scene_blend, tmp_path
 ):
-    server = start_server(ZORDON_TOKEN=TOKEN)
+    with fuzzing.server_settings(TOKEN) as settings:
+        fuzz_server(start_server(**settings), scene_blend, tmp_path)
+
+
+def fuzz_server(server, scene_blend, tmp_path):
     proxy = server.proxy()
     done = wait_for_job(proxy, submit(proxy, scene_blend, end_frame=1)["id"])
     examples = {
