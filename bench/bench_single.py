@@ -24,19 +24,16 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
+from common import running_server
 
 import zordon
 from zordon.client import RenderServerProxy
@@ -62,38 +59,6 @@ def make_scene(blender: str, path: Path) -> None:
     argv += ["--width", str(width), "--height", str(height)]
     argv += ["--samples", str(SCENE_SAMPLES)]
     subprocess.run(argv, check=True, capture_output=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running_server(data_dir: Path) -> Iterator[tuple[RenderServerProxy, int]]:
-    """A ``zordon server`` on loopback; yields its proxy and its pid."""
-    port = free_port()
-    argv = [sys.executable, "-m", "zordon.cli.main", "server", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--data-dir", str(data_dir), "--no-discovery"]
-    log = open(data_dir.parent / "server.out", "wb")  # noqa: SIM115
-    server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        proxy = RenderServerProxy(f"http://127.0.0.1:{port}")
-        _wait_until_up(proxy, server)
-        yield proxy, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
-
-
-def _wait_until_up(proxy: RenderServerProxy, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while not proxy.check_connection():
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the server did not start; see server.out")
-        time.sleep(0.05)
 
 
 def run_by_hand(blender: str, scene: Path, out_dir: Path) -> dict[str, float]:

@@ -6,10 +6,7 @@ import datetime as dt
 import json
 import os
 import platform
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,49 +16,24 @@ from zordon.client import RenderServerProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-SERVER_START_TIMEOUT_S = 30.0
-# Benchmarks never reach a real release index: nothing listens on port 9.
-OFFLINE_INDEXES = {
-    "ZORDON_BLENDER_RELEASES_URL": "http://127.0.0.1:9/blender/",
-    "ZORDON_FFMPEG_RELEASES_URL": "http://127.0.0.1:9/ffmpeg/",
-}
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The tests' server: on loopback, never reaching a real release index.
+from tests.helpers import ServerProcess  # noqa: E402
 
 
 @contextmanager
 def running_server(
     data_dir: Path, env: Mapping[str, str] | None = None, *args: str
 ) -> Iterator[tuple[RenderServerProxy, int]]:
-    """A ``zordon server`` on loopback; yields its proxy and its pid."""
+    """A ``zordon server`` on loopback, as the tests start one: proxy and pid."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    argv = [sys.executable, "-m", "zordon.cli.main", "server", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--data-dir", str(data_dir), "--no-discovery"]
-    environ = {**os.environ, **OFFLINE_INDEXES, **(env or {})}
-    with open(data_dir.parent / f"server-{port}.out", "wb") as log:
-        server = subprocess.Popen(
-            [*argv, *args], stdout=log, stderr=subprocess.STDOUT, env=environ
-        )
-        try:
-            proxy = RenderServerProxy(f"http://127.0.0.1:{port}")
-            _wait_until_up(proxy, server)
-            yield proxy, server.pid
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-def _wait_until_up(proxy: RenderServerProxy, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while not proxy.check_connection():
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the server did not start; see its .out file")
-        time.sleep(0.05)
+    server = ServerProcess(data_dir, env, extra_args=args).start()
+    assert server.proc is not None
+    try:
+        yield server.proxy(), server.proc.pid
+    finally:
+        server.stop()
 
 
 def write_results(name: str, figures: Mapping[str, Any]) -> Path:
