@@ -291,3 +291,28 @@ def new_job(jobs_dir: Path, **fields: Any) -> Any:
     }
     values.update(fields)
     return Job(**values)
+
+
+def start_farm(
+    root: Path, size: int = 3, envs: list[dict[str, str]] | None = None
+) -> list[ServerProcess]:
+    """``size`` servers, each listing the others with --peer."""
+    root.mkdir(parents=True, exist_ok=True)
+    envs = envs or [{}] * size
+    servers = [
+        ServerProcess(root / f"server{n}", envs[n], extra_args=["--debug"])
+        for n in range(size)
+    ]
+    for server in servers:
+        for other in servers:
+            if other is not server:
+                server.extra_args += ["--peer", other.url]
+    for server in servers:
+        server.start()
+    first = servers[0].proxy()
+    wait_until(
+        lambda: sum(p["up"] for p in first.detected_clients()) == size - 1,
+        timeout_s=20,
+        what="peers to see each other",
+    )
+    return servers

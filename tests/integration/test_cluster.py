@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
-from tests.helpers import ServerProcess, probe_video, wait_for_job, wait_until
+from tests.helpers import (
+    ServerProcess,
+    probe_video,
+    start_farm,
+    wait_for_job,
+    wait_until,
+)
 from zordon.client import NotAuthorized, RenderServerProxy
 from zordon.cluster.packing import pack_blend, pack_input
 
@@ -70,31 +76,6 @@ def linked_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
     argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
     subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
     return folder / "shot.blend"
-
-
-def start_farm(
-    root: Path, size: int = 3, envs: list[dict[str, str]] | None = None
-) -> list[ServerProcess]:
-    """``size`` servers, each listing the others with --peer."""
-    root.mkdir(parents=True, exist_ok=True)
-    envs = envs or [{}] * size
-    servers = [
-        ServerProcess(root / f"server{n}", envs[n], extra_args=["--debug"])
-        for n in range(size)
-    ]
-    for server in servers:
-        for other in servers:
-            if other is not server:
-                server.extra_args += ["--peer", other.url]
-    for server in servers:
-        server.start()
-    first = servers[0].proxy()
-    wait_until(
-        lambda: sum(p["up"] for p in first.detected_clients()) == size - 1,
-        timeout_s=20,
-        what="peers to see each other",
-    )
-    return servers
 
 
 @pytest.fixture(scope="module")

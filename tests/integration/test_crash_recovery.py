@@ -11,21 +11,21 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ServerProcess, submit, wait_for_job, wait_until
+from tests.helpers import ServerProcess, start_farm, submit, wait_for_job, wait_until
 
 pytestmark = pytest.mark.real
 
 FRAMES = 6
 PROGRESS_TIMEOUT_S = 60.0
-# Runs inside Blender: 6 frames of about a third of a second each, so a test can
-# kill the server part-way through.
+# Runs inside Blender: 6 frames of a fraction of a second each (of a couple of
+# seconds with more samples), so a test can kill the server part-way through.
 STEADY_SCENE_SCRIPT = """\
 import sys, bpy
 folder = sys.argv[sys.argv.index("--") + 1]
 scene = bpy.context.scene
 scene.render.engine = "CYCLES"
 scene.cycles.use_adaptive_sampling = False
-scene.cycles.samples = 120
+scene.cycles.samples = %d
 scene.cycles.use_denoising = False
 scene.render.resolution_x, scene.render.resolution_y = 64, 36
 scene.frame_start, scene.frame_end = 1, %d
@@ -34,14 +34,23 @@ bpy.ops.wm.save_as_mainfile(filepath=folder + "/steady.blend")
 SAVED = re.compile(r"^Saved: '(?P<path>.+)'", re.MULTILINE)
 
 
-@pytest.fixture(scope="module")
-def steady_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("steady")
+def _steady_scene(folder: Path, samples: int) -> Path:
     script = folder / "make.py"
-    script.write_text(STEADY_SCENE_SCRIPT % FRAMES)
+    script.write_text(STEADY_SCENE_SCRIPT % (samples, FRAMES))
     argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
     subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
     return folder / "steady.blend"
+
+
+@pytest.fixture(scope="module")
+def steady_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _steady_scene(tmp_path_factory.mktemp("steady"), samples=120)
+
+
+@pytest.fixture(scope="module")
+def slow_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Frames slow enough for a parent to see its children part-way through."""
+    return _steady_scene(tmp_path_factory.mktemp("slow"), samples=600)
 
 
 def _job_folder(server: ServerProcess, job_id: str) -> Path:
@@ -100,28 +109,19 @@ def test_a_killed_render_resumes_with_only_its_missing_frames(
     assert f"resuming; {len(before)} frames" in proxy.get_job_logs(job["id"])
 
 
-def _farm_of_two(tmp_path: Path) -> list[ServerProcess]:
-    servers = [ServerProcess(tmp_path / f"server{n}") for n in range(2)]
-    servers[0].extra_args += ["--peer", servers[1].url]
-    servers[1].extra_args += ["--peer", servers[0].url]
-    for server in servers:
-        server.start()
-    return servers
-
-
 def _children_rendering(proxy: Any, job_id: str) -> bool:
     children = proxy.get_job(job_id)["children"]
     return len(children) == 2 and all(c["frames_done"] >= 1 for c in children)
 
 
 def test_a_split_parent_killed_mid_render_reattaches_to_its_children(
-    steady_blend, tmp_path
+    slow_blend, tmp_path
 ):
-    parent_server, peer = _farm_of_two(tmp_path)
+    parent_server, peer = start_farm(tmp_path / "farm", size=2)
     restarted = None
     try:
         proxy = parent_server.proxy()
-        job = submit(proxy, steady_blend, enable_split_jobs=True)
+        job = submit(proxy, slow_blend, enable_split_jobs=True)
         wait_until(
             lambda: _children_rendering(proxy, job["id"]),
             PROGRESS_TIMEOUT_S,

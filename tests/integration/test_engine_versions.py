@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import wait_for_job, wait_until
+from tests.helpers import start_farm, wait_for_job, wait_until
 from tests.integration.test_cli import zordon
-from tests.integration.test_cluster import servers_used, start_farm, submit_split
+from tests.integration.test_cluster import servers_used, submit_split
 from tests.release_site import ReleaseSite, serve
 from zordon.client import BadRequest, ServiceUnavailable
 
