@@ -1,5 +1,6 @@
 """Long-polls woken by one change share one serialised job list."""
 
+import gzip
 import json
 
 import pytest
@@ -82,3 +83,18 @@ def test_a_change_the_store_cannot_name_rebuilds_the_whole_list(services):
     assert services.store.changed_since(seen) is None
     assert json.loads(cache.body_for(seen))["jobs"] == []
     assert job.id not in cache.body_for(seen).decode()
+
+
+def test_a_long_poll_that_accepts_gzip_gets_the_list_compressed(client, services):
+    token = client.get("/api/jobs").get_json()["token"]
+    job = services.store.add(new_job(services.config.jobs_dir))
+
+    response = client.get(
+        "/api/jobs/long_poll",
+        query_string={"token": token},
+        headers={"Accept-Encoding": "gzip"},
+    )
+
+    assert response.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(response.get_data()))
+    assert [j["id"] for j in body["jobs"]] == [job.id]

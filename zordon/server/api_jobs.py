@@ -48,7 +48,14 @@ def long_poll() -> Any:
         svc.long_polls.release()
     if not changed:
         return Response(status=204)
-    return Response(svc.job_lists.body_for(token), mimetype="application/json")
+    gzipped = "gzip" in request.accept_encodings
+    response = Response(
+        svc.job_lists.body_for(token, gzipped), mimetype="application/json"
+    )
+    response.vary.add("Accept-Encoding")
+    if gzipped:
+        response.content_encoding = "gzip"
+    return response
 
 
 @blueprint.get("/jobs/status/<status_val>")

@@ -12,6 +12,7 @@ and it asks again with the new token at once, which builds a fresh list.
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -22,6 +23,7 @@ from zordon.jobs.model import Job
 from zordon.jobs.store import JobStore
 
 MAX_AGE_S = 1.0
+GZIP_LEVEL = 1  # JSON shrinks about tenfold even so, at a fraction of the time
 
 
 class JobListCache:
@@ -38,15 +40,24 @@ class JobListCache:
         self._token: str | None = None
         self._built_at = 0.0
         self._body = b""
+        self._gzipped: bytes | None = None
         self._jobs: dict[str, bytes] = {}
 
-    def body_for(self, seen: str | None) -> bytes:
-        """JSON of ``{"jobs": [...], "token": T}`` with T newer than ``seen``."""
+    def body_for(self, seen: str | None, gzipped: bool = False) -> bytes:
+        """JSON of ``{"jobs": [...], "token": T}`` with T newer than ``seen``.
+
+        With ``gzipped``, the same compressed: a tenth of the bytes to send to
+        each of the many clients a change wakes at once.
+        """
         with self._lock:
             fresh = time.monotonic() - self._built_at <= MAX_AGE_S
             if not (fresh and self._store.is_older(seen, self._token)):
                 self._build()
-            return self._body
+            if not gzipped:
+                return self._body
+            if self._gzipped is None:
+                self._gzipped = gzip.compress(self._body, GZIP_LEVEL, mtime=0)
+            return self._gzipped
 
     def _build(self) -> None:
         # The token is read first: the list is then at least as new as it.
@@ -58,6 +69,7 @@ class JobListCache:
             self._update(changed)
         jobs = b",".join(self._jobs.values())
         self._body = b'{"jobs":[' + jobs + b'],"token":' + _encode(token) + b"}"
+        self._gzipped = None
         self._token = token
         self._built_at = time.monotonic()
 
