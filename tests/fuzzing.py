@@ -88,7 +88,11 @@ def run(
     argv += ["--request-timeout", "30", "--no-color"]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    # Run beside the report, so schemathesis's own caches stay out of the tree.
+    report_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        argv, capture_output=True, text=True, check=False, cwd=report_dir
+    )
     reports = sorted(report_dir.glob("*.json"))
     if not reports:
         raise RuntimeError(f"schemathesis wrote no report:\n{done.stdout}{done.stderr}")

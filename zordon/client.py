@@ -5,7 +5,7 @@ Failures come out as one tree, whatever ``requests`` raised::
     ClientError                  retryable: may succeed if tried again later
     ├── ServerUnreachable        no connection (retryable)
     ├── ServerTimeout            no answer in time (retryable)
-    ├── BadRequest               400: the server refused what we sent
+    ├── BadRequest               400, 413: the server refused what we sent
     ├── NotAuthorized            401/403: a farm token is missing or wrong
     ├── NotFoundError            404
     ├── ServerError              500 and other unexpected statuses
@@ -78,6 +78,7 @@ STATUS_ERRORS: dict[int, type[ClientError]] = {
     401: NotAuthorized,
     403: NotAuthorized,
     404: NotFoundError,
+    413: BadRequest,
     500: ServerError,
     503: ServiceUnavailable,
 }
@@ -124,6 +125,12 @@ class RenderServerProxy:
         if response.status_code >= 400:
             error = STATUS_ERRORS.get(response.status_code, ServerError)
             message = response.text.strip() or response.reason
+            if response.status_code == 413 and "max_upload_mb" not in message:
+                # waitress refuses it before Zordon sees it, in its own words
+                message = (
+                    "the upload is larger than the server takes (its "
+                    f"max_upload_mb setting): {' '.join(message.split())}"
+                )
             raise error(message, status=response.status_code)
         return response
 

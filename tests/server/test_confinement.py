@@ -259,3 +259,31 @@ def test_a_blob_over_the_limit_is_a_413(small_limit_client):
     )
 
     assert response.status_code == 413
+
+
+@pytest.mark.real
+def test_a_playlist_dressed_as_a_video_is_never_read_through(tmp_path):
+    from zordon.errors import InvalidRequest
+
+    playlist = tmp_path / "innocent.mp4"
+    playlist.write_text(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile:///etc/passwd\n"
+        "#EXT-X-ENDLIST\n"
+    )
+
+    try:
+        facts = FFmpegEngine().probe(playlist).facts
+    except InvalidRequest as refused:
+        assert "refers to other files" in str(refused)
+    else:
+        assert "error" in facts
+
+
+def test_ffmpeg_opens_its_input_as_a_local_file_only(tmp_path):
+    task = RenderTask("j", tmp_path / "clip.mp4", tmp_path / "out", 1, 20)
+    task = RenderTask(**{**task.__dict__, "facts": _clip_facts()})
+
+    argv = FFmpegEngine("/usr/bin/ffmpeg").plan(task)[0].argv
+
+    at = argv.index("-i")
+    assert argv[at - 2 : at] == ["-protocol_whitelist", "file"]

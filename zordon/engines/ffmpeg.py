@@ -62,6 +62,8 @@ SCALE = re.compile(r"^(?P<w>-[12]|\d{1,5})[x:](?P<h>-[12]|\d{1,5})$")
 GENERIC_FAILURES = {"Conversion failed!", "Error marking filters as finished"}
 # Demuxers that read other files or URLs named inside the input.
 REFUSED_FORMATS = {"hls", "concat", "ffconcat", "tee", "image2", "lavfi", "dash"}
+# And should one slip through, the input may still open local files alone.
+LOCAL_FILES_ONLY = ("-protocol_whitelist", "file")
 
 
 class FFmpegEngine(Engine):
@@ -167,7 +169,7 @@ class FFmpegEngine(Engine):
         ffprobe = self.ffprobe_path
         if ffprobe is None:
             return {"error": "ffprobe is not installed"}
-        argv = [ffprobe, "-v", "error", "-print_format", "json"]
+        argv = [ffprobe, "-v", "error", *LOCAL_FILES_ONLY, "-print_format", "json"]
         argv += ["-show_format", "-show_streams", str(input_path)]
         try:
             done = subprocess.run(
@@ -187,7 +189,7 @@ class FFmpegEngine(Engine):
         argv = [self.require_path(), "-hide_banner", "-nostdin", "-y"]
         window = _window(task, facts)
         argv += _seek_argv(window)
-        argv += ["-i", str(task.input_path), "-map", "0:v:0"]
+        argv += [*LOCAL_FILES_ONLY, "-i", str(task.input_path), "-map", "0:v:0"]
         argv += self._codec_argv(task.args, facts, window)
         argv += ["-progress", "pipe:1", "-nostats"]
         argv.append(str(self.output_path(task)))
@@ -216,7 +218,8 @@ class FFmpegEngine(Engine):
         with_audio = task.args.get("audio", True) and task.facts.get("has_audio")
         if with_audio:
             codec = "libopus" if task.args.get("container") == "webm" else "aac"
-            argv += ["-i", str(task.input_path), "-map", "0:v", "-map", "1:a:0"]
+            argv += [*LOCAL_FILES_ONLY, "-i", str(task.input_path)]
+            argv += ["-map", "0:v", "-map", "1:a:0"]
             argv += ["-c:a", codec, "-shortest"]
         argv += ["-c:v", "copy", "-progress", "pipe:1", "-nostats"]
         argv.append(str(self.output_path(task)))
