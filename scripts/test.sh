@@ -10,9 +10,12 @@ echo "== ruff format --check"
 "$BIN/ruff" format --check .
 echo "== ruff check"
 "$BIN/ruff" check .
-echo "== pytest -q $*"
+# Two workers by default: real servers and engines, side by side. Set
+# ZORDON_TEST_WORKERS=0 to run everything in one process.
+WORKERS=${ZORDON_TEST_WORKERS:-2}
+echo "== pytest -q -n $WORKERS $*"
 status=0
-"$BIN/pytest" -q "$@" || status=$?
+"$BIN/pytest" -q -n "$WORKERS" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests; that counts as a failure" >&2
 fi
