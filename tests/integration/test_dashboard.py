@@ -196,15 +196,17 @@ def test_the_farm_token_is_asked_for_once_and_kept(
             proxy.create_job({"name": "busy", "end_frame": 3}, heavy_blend),
             proxy.create_job({"name": "queued"}, scene_blend),
         ]
+        visit(page, server, "jobs")
+        until(page, lambda d: css(d, "#token-dialog[open]"), "the token prompt")
+        css(page, "#token-input").send_keys(TOKEN)
+        save_screenshot(page, screens, "token-prompt")
+        css(page, "#token-ok").click()
+        until(page, lambda d: row_status(d, jobs[1]["id"]), "the list")
 
-        for number, job in enumerate(jobs):
+        for job in jobs:
             visit(page, server, f"jobs/{job['id']}")
-            if number == 0:  # reads need the token too: asked for at once
-                until(page, lambda d: css(d, "#token-dialog[open]"), "the token prompt")
-                css(page, "#token-input").send_keys(TOKEN)
-                save_screenshot(page, screens, "token-prompt")
-                css(page, "#token-ok").click()
-            until(page, lambda d: css(d, "#cancel-job:enabled"), "the job page")
+            page.refresh()  # a new page: the token comes from the browser's storage
+            until(page, lambda d: css(d, ".title-line [data-status]"), "the job")
             css(page, "#cancel-job").click()
             confirm(page)
             wait_for_job(proxy, job["id"], ("cancelled",), PAGE_TIMEOUT_S)
