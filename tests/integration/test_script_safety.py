@@ -57,3 +57,51 @@ def test_rendering_a_blend_with_an_auto_run_script_runs_nothing(proxy, autorun_b
     assert done["status"] == "completed", done
     assert proxy.get_job_files(done["id"]) == ["autorun_0001.png"]
     assert not marker.exists()
+
+
+# Runs inside Blender: a one-frame scene whose compositor has a File Output
+# node aimed outside any job folder, one slot climbing further up.
+FILE_OUTPUT_SCENE_SCRIPT = """\
+import sys, bpy
+folder = sys.argv[sys.argv.index("--") + 1]
+scene = bpy.context.scene
+scene.render.engine = "CYCLES"
+scene.cycles.samples = 1
+scene.cycles.use_denoising = False
+scene.render.resolution_x, scene.render.resolution_y = 32, 18
+scene.frame_start = scene.frame_end = 1
+scene.use_nodes = True
+tree = scene.node_tree
+layers = tree.nodes["Render Layers"]
+out = tree.nodes.new("CompositorNodeOutputFile")
+out.name = "Escape/Node"
+out.base_path = folder + "/escaped/"
+out.file_slots.new("../../climbed_")
+tree.links.new(layers.outputs["Image"], out.inputs[0])
+tree.links.new(layers.outputs["Image"], out.inputs[1])
+bpy.ops.wm.save_as_mainfile(filepath=folder + "/fileout.blend")
+"""
+
+
+@pytest.fixture(scope="module")
+def file_output_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("fileout")
+    script = folder / "make.py"
+    script.write_text(FILE_OUTPUT_SCENE_SCRIPT)
+    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
+    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    return folder / "fileout.blend"
+
+
+def test_file_output_nodes_write_into_the_job_folder_only(proxy, file_output_blend):
+    outside = file_output_blend.parent
+
+    done = wait_for_job(proxy, submit(proxy, file_output_blend)["id"])
+
+    assert done["status"] == "completed", done
+    assert sorted(proxy.get_job_files(done["id"])) == [
+        "fileout_0001.png",
+        "pass-Escape-Node-Image_0001.png",
+        "pass-Escape-Node-climbed_0001.png",
+    ]
+    assert sorted(p.name for p in outside.rglob("*.png")) == []

@@ -129,3 +129,53 @@ def test_token_comparison_needs_the_bearer_scheme_and_the_exact_token():
     assert not access.token_matches(f"Bearer {TOKEN}x", TOKEN)
     assert not access.token_matches(f"Token {TOKEN}", TOKEN)
     assert not access.token_matches("Bearer ", TOKEN)
+
+
+def _from_browser(app, method: str, path: str, **headers: str):
+    client = app.test_client()
+    response = client.open(path, method=method, headers=headers)
+    response.close()
+    return response
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.2"])
+def test_a_page_of_another_site_cannot_use_the_api_even_from_this_machine(
+    tokenless_app, origin
+):
+    posted = _from_browser(
+        tokenless_app, "POST", "/api/jobs/x/delete?confirm=1", Origin=origin
+    )
+    read = _from_browser(tokenless_app, "GET", "/api/jobs", Origin=origin)
+
+    assert posted.status_code == read.status_code == 403
+    assert "web page" in read.get_data(as_text=True)
+
+
+def test_the_servers_own_page_and_clients_without_an_origin_are_served(tokenless_app):
+    own = _from_browser(
+        tokenless_app, "GET", "/api/jobs", Origin="http://localhost", Host="localhost"
+    )
+    script = _from_browser(tokenless_app, "GET", "/api/jobs")
+
+    assert own.status_code == script.status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example:8735", "10.0.0.5:8735", "zordon"])
+def test_without_a_token_only_loopback_names_are_answered(tokenless_app, host):
+    rebound = _from_browser(tokenless_app, "GET", "/api/jobs", Host=host)
+    loopback = _from_browser(tokenless_app, "GET", "/api/jobs", Host="[::1]:8735")
+
+    assert rebound.status_code == 403
+    assert loopback.status_code == 200
+
+
+def test_with_a_token_any_host_name_may_carry_it(app):
+    response = _from_browser(
+        app,
+        "GET",
+        "/api/jobs",
+        Host="render-a.lan:8735",
+        Authorization=f"Bearer {TOKEN}",
+    )
+
+    assert response.status_code == 200

@@ -57,11 +57,26 @@ FRAME_FILE = re.compile(r"_(?P<frame>\d+)\.[A-Za-z0-9]+$")
 
 # Runs inside Blender after the file loads, with values we checked and quoted.
 # It turns denoising off on builds without OpenImageDenoise (Debian's), where
-# a scene that asks for it would otherwise fail every frame.
+# a scene that asks for it would otherwise fail every frame. Compositor File
+# Output nodes write where the .blend says, anywhere on the disk: each one is
+# pointed into the job's output folder, its files named pass-NODE-SLOT_####.
 SETTINGS_SCRIPT = """\
-import bpy, _cycles
+import bpy, _cycles, os, re
 scene = bpy.context.scene
 settings = {settings!r}
+def plain(text):
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("._-") or "x"
+trees = [s.node_tree for s in bpy.data.scenes if s.node_tree]
+trees += [g for g in bpy.data.node_groups if g.bl_idname == "CompositorNodeTree"]
+for node in (n for tree in trees for n in tree.nodes if n.type == "OUTPUT_FILE"):
+    prefix = "pass-" + plain(node.name)
+    if node.format.file_format == "OPEN_EXR_MULTILAYER":
+        node.base_path = os.path.join(settings["output_dir"], prefix + "_")
+    else:
+        node.base_path = settings["output_dir"]
+        for slot in node.file_slots:
+            slot.path = prefix + "-" + plain(slot.path) + "_"
+    print("Zordon: File Output node %r writes into the job's folder" % node.name)
 if settings.get("camera"):
     camera = bpy.data.objects.get(settings["camera"])
     if camera is None or camera.type != "CAMERA":
@@ -211,11 +226,12 @@ class BlenderEngine(Engine):
         argv = [self.require_path(), "-b", "-Y", str(task.input_path)]
         if "scene" in task.args:
             argv += ["-S", task.args["scene"]]
-        settings = {
+        settings: dict[str, Any] = {
             k: task.args[k]
             for k in ("camera", "resolution_percentage", "samples")
             if k in task.args
         }
+        settings["output_dir"] = str(task.output_dir)
         argv += ["--python-expr", SETTINGS_SCRIPT.format(settings=settings)]
         argv += ["-o", self.frame_pattern(task)]
         if image_format:

@@ -8,6 +8,12 @@ token, the server answers loopback clients only (403 for anyone else).
 The web page itself (``/`` and its static files) holds no data, so it is
 served without the token; the page asks for the token once and sends it
 on every ``/api`` call.
+
+A browser on this machine is "this machine" too, so two more rules keep
+other web sites out: an ``/api`` request whose ``Origin`` is not this
+server's own page is refused (a page elsewhere cannot post jobs here), and
+a server without a token answers only requests addressed to a loopback
+name (a DNS-rebinding page names its own host).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import hmac
 import ipaddress
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from flask import request
 
@@ -25,6 +32,7 @@ from zordon.errors import Forbidden, Unauthorized
 logger = logging.getLogger(__name__)
 
 OPEN_API_PATHS = frozenset({"/api/heartbeat"})
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 TOKEN_BYTES = 32
 WEAK_TOKEN_CHARS = 16
 
@@ -56,14 +64,38 @@ def token_matches(header: str, expected: str) -> bool:
     return scheme.lower() == "bearer" and same
 
 
+def is_loopback_host(host: str) -> bool:
+    """True when a ``Host`` header names this machine: localhost or a loopback IP."""
+    name = (urlsplit(f"//{host}").hostname or "").lower()
+    return name in LOOPBACK_NAMES or is_loopback(name)
+
+
+def check_origin() -> None:
+    """Refuse an ``/api`` request a page of another site made in a browser."""
+    origin = request.headers.get("Origin")
+    if origin is None or not needs_token(request.path):
+        return  # not a browser's cross-site request, or no data behind it
+    if urlsplit(origin).netloc.lower() != request.host.lower():
+        raise Forbidden(
+            f"refused a request from a web page at {origin}: only this "
+            "server's own dashboard may use its API from a browser"
+        )
+
+
 def check_request(config: Config) -> None:
     """Refuse the current request unless the farm's rules let it in."""
+    check_origin()
     token = config.farm_token
     if not token:
         if not is_loopback(request.remote_addr):
             raise Forbidden(
                 "this server has no farm token, so it serves only its own machine; "
                 "run `zordon token` and start every server with ZORDON_TOKEN set"
+            )
+        if not is_loopback_host(request.host):
+            raise Forbidden(
+                f"this server has no farm token, so it answers only requests "
+                f"to a loopback address, not to {request.host!r}"
             )
         return
     if needs_token(request.path) and not token_matches(
