@@ -125,3 +125,10 @@ def test_the_token_flag_beats_the_environment(tmp_path):
     config = Config.load(flags, environ={"ZORDON_TOKEN": "env"})
 
     assert config.farm_token == "flag"
+
+
+def test_a_blank_farm_token_is_refused_and_spaces_around_one_are_dropped(tmp_path):
+    with pytest.raises(ValueError, match="farm token is blank"):
+        Config(data_dir=tmp_path, farm_token="   ")
+
+    assert Config(data_dir=tmp_path, farm_token=" secret\n").farm_token == "secret"

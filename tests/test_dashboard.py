@@ -110,3 +110,30 @@ def test_servers_on_one_host_are_told_apart_by_port():
     text = as_text(farm_view(farm))
 
     assert "vm:8801" in text and "vm:8802" in text
+
+
+def test_a_narrow_terminal_keeps_every_server_address_whole():
+    full = {
+        "timestamp": 0,
+        "servers": [
+            {
+                "url": f"http://192.168.10.{n}:8735",
+                "self": n == 20,
+                "reachable": False,
+                "hostname": None,
+                "silent_s": 12,
+                "error": "did not answer in time",
+                "status": None,
+                "jobs": [],
+            }
+            for n in (20, 21)
+        ],
+    }
+    console = Console(file=io.StringIO(), width=80, record=True, color_system=None)
+
+    console.print(farm_view(full))
+
+    text = console.export_text()
+    assert "http://192.168.10.20:8735" in text
+    assert "http://192.168.10.21:8735" in text
+    assert "did not" in text

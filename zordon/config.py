@@ -60,6 +60,9 @@ class Config:
         # Engines run inside job folders, so a relative data folder would
         # point somewhere else for them.
         self.data_dir = Path(self.data_dir).expanduser().absolute()
+        if self.farm_token and not self.farm_token.strip():
+            raise ValueError("the farm token is blank; `zordon token` makes one")
+        self.farm_token = self.farm_token.strip()
 
     @property
     def max_upload_bytes(self) -> int:

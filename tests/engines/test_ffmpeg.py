@@ -298,3 +298,18 @@ def test_probe_of_a_file_that_is_no_video_reports_an_error(engine, tmp_path):
     junk.write_bytes(b"\x00" * 1000)
 
     assert "error" in engine.probe(junk).facts
+
+
+@pytest.mark.parametrize("scale", ["99999x99999", "1x720", "1280x0", "-3x720"])
+def test_a_scale_outside_sensible_sizes_is_refused_at_submit(engine, scale):
+    with pytest.raises(InvalidRequest, match="scale"):
+        engine.validate_args({"scale": scale})
+
+
+def test_prores_is_refused_in_a_container_that_cannot_hold_it(engine):
+    with pytest.raises(InvalidRequest, match="prores goes only in a mov or mkv"):
+        engine.validate_args({"codec": "prores"})
+
+    assert engine.validate_args({"codec": "prores", "container": "mov"})["codec"] == (
+        "prores_ks"
+    )

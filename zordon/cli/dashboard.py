@@ -46,7 +46,9 @@ def farm_view(full: dict[str, Any]) -> RenderableType:
 
 def servers_table(servers: list[dict[str, Any]], title: str = "") -> Table:
     table = Table(title=title, title_justify="left", expand=False)
-    for header in ("server", "state", "cpu", "memory", "jobs", "score"):
+    # The address is what tells servers apart: it is never cut short.
+    table.add_column("server", no_wrap=True)
+    for header in ("state", "cpu", "memory", "jobs", "score"):
         table.add_column(header)
     for server in servers:
         table.add_row(*_server_row(server))
@@ -59,7 +61,8 @@ def _server_row(server: dict[str, Any]) -> list[RenderableType]:
     status = server.get("status")
     if not server["reachable"] or not status:
         silent = _duration(server.get("silent_s") or 0)
-        state = f"[red]unreachable[/]\nsilent {silent}"
+        why = escape(server.get("error") or "")
+        state = f"[red]unreachable[/]\nsilent {silent}\n[dim]{why}[/]"
         return [label, state, "", "", "", ""]
     return [
         label,

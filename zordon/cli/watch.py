@@ -39,16 +39,26 @@ def watch_job(
 
 
 def _draw(progress: Progress, bars: dict[str, TaskID], job: dict[str, Any]) -> None:
-    """One bar for the job, and one per child, labelled by its server."""
-    rows = [("this job", job)]
-    for child in job.get("children", []):
-        label = f"{child.get('hostname') or child.get('server')} [{child.get('id')}]"
-        rows.append((label, child))
-    for label, row in rows:
-        if label not in bars:
-            bars[label] = progress.add_task(escape(label), total=1.0, status="")
+    """One bar for the job, and one per child, labelled by its server.
+
+    A child keeps its bar from the moment it is planned, before its server
+    has given it an id.
+    """
+    rows = [("job", "this job", job)]
+    for n, child in enumerate(job.get("children", [])):
+        where = child.get("hostname") or child.get("server")
+        label = f"{where} [{child.get('id') or 'starting'}]"
+        rows.append((f"child {n}", label, child))
+    for key, label, row in rows:
+        if key not in bars:
+            bars[key] = progress.add_task("", total=1.0, status="")
         status = "lost" if row.get("lost") else row.get("status")
-        progress.update(bars[label], completed=row.get("progress", 0.0), status=status)
+        progress.update(
+            bars[key],
+            description=escape(label),
+            completed=row.get("progress", 0.0),
+            status=status,
+        )
 
 
 def _report(job: dict[str, Any], console: Console) -> None:

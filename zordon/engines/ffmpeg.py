@@ -129,6 +129,8 @@ class FFmpegEngine(Engine):
         container = choice_arg("container", args.get("container", "mp4"), CONTAINERS)
         if container == "webm" and codec not in WEBM_CODECS:
             raise InvalidRequest("webm holds only vp9 or av1 video")
+        if codec == "prores_ks" and container not in ("mov", "mkv"):
+            raise InvalidRequest("prores goes only in a mov or mkv container")
         clean["container"] = container
         return clean
 
@@ -278,8 +280,17 @@ def _size_args(args: Mapping[str, Any]) -> dict[str, str]:
         match = SCALE.fullmatch(str(args["scale"]).strip())
         if not match:
             raise InvalidRequest("scale must look like 1280x720 or -2x360")
-        return {"scale": f"{match.group('w')}:{match.group('h')}"}
+        width, height = (_side(name, match.group(name)) for name in ("w", "h"))
+        return {"scale": f"{width}:{height}"}
     return {}
+
+
+def _side(name: str, text: str) -> str:
+    """One side of ``scale``: -1 or -2 (keep the aspect), else 2 to 8640 pixels."""
+    if text in ("-1", "-2") or 2 <= int(text) <= 8640:
+        return text
+    side = "width" if name == "w" else "height"
+    raise InvalidRequest(f"scale's {side} must be -1, -2 or 2 to 8640 pixels")
 
 
 def _fps_arg(value: Any) -> float:
