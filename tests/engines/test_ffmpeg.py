@@ -313,3 +313,11 @@ def test_prores_is_refused_in_a_container_that_cannot_hold_it(engine):
     assert engine.validate_args({"codec": "prores", "container": "mov"})["codec"] == (
         "prores_ks"
     )
+
+
+def test_a_concat_list_named_like_a_video_is_refused_at_submit(engine, tmp_path):
+    listing = tmp_path / "holiday.mp4"
+    listing.write_text("ffconcat version 1.0\nfile /etc/passwd\n")
+
+    with pytest.raises(InvalidRequest, match="list of other files"):
+        engine.probe(listing)

@@ -62,6 +62,8 @@ SCALE = re.compile(r"^(?P<w>-[12]|\d{1,5})[x:](?P<h>-[12]|\d{1,5})$")
 GENERIC_FAILURES = {"Conversion failed!", "Error marking filters as finished"}
 # Demuxers that read other files or URLs named inside the input.
 REFUSED_FORMATS = {"hls", "concat", "ffconcat", "tee", "image2", "lavfi", "dash"}
+# How ffprobe names such a demuxer when it stops at a file the list names.
+REFUSED_DEMUXER = re.compile(rf"\[(?:{'|'.join(sorted(REFUSED_FORMATS))}) @ ")
 # And should one slip through, the input may still open local files alone.
 LOCAL_FILES_ONLY = ("-protocol_whitelist", "file")
 
@@ -154,6 +156,11 @@ class FFmpegEngine(Engine):
         """
         facts = self._ffprobe(input_path)
         if "error" in facts:
+            if REFUSED_DEMUXER.search(facts["error"]):
+                raise InvalidRequest(
+                    f"{input_path.name} is a list of other files, not a video; "
+                    "send the video itself"
+                )
             return ProjectInfo(facts=facts)
         if set(facts["format_name"].split(",")) & REFUSED_FORMATS:
             raise InvalidRequest(
@@ -180,8 +187,8 @@ class FFmpegEngine(Engine):
         except (OSError, subprocess.TimeoutExpired) as exc:
             return {"error": f"ffprobe failed: {exc}"}
         if done.returncode != 0:
-            reason = done.stderr.strip().splitlines()
-            return {"error": reason[-1] if reason else "ffprobe failed"}
+            lines = done.stderr.strip().splitlines()[-3:]
+            return {"error": "; ".join(lines) or "ffprobe failed"}
         return _facts_from_probe(json.loads(done.stdout))
 
     def plan(self, task: RenderTask) -> list[Step]:
