@@ -158,8 +158,8 @@ class FFmpegEngine(Engine):
         if "error" in facts:
             if REFUSED_DEMUXER.search(facts["error"]):
                 raise InvalidRequest(
-                    f"{input_path.name} is a list of other files, not a video; "
-                    "send the video itself"
+                    f"{input_path.name} is a playlist or concat list, which "
+                    "refers to other files; send the video itself"
                 )
             return ProjectInfo(facts=facts)
         if set(facts["format_name"].split(",")) & REFUSED_FORMATS:
