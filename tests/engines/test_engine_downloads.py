@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import errno
 import io
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -241,3 +244,67 @@ def test_a_platform_defaults_to_this_machine_and_takes_aliases():
     assert Platform.parse("macos", "aarch64") == Platform("macos", "arm64")
     with pytest.raises(InvalidRequest, match="system_os must be one of"):
         Platform.parse("beos", None)
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """An index page that never ends: a flood, or one byte at a time."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(10**11))
+        self.end_headers()
+        flood = self.path.startswith("/flood")
+        try:
+            while True:
+                self.wfile.write(b"<a href='x'>x</a>\n" * 4096 if flood else b" ")
+                if not flood:
+                    time.sleep(0.2)
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def endless_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", ["/flood/", "/trickle/"])
+def test_an_index_page_that_never_ends_is_cut_off(endless_url, path):
+    index = BlenderIndex(endless_url + path, timeout_s=1.0)
+
+    with pytest.raises(ServiceUnavailable, match=r"over 4 MB|did not answer in time"):
+        index.most_recent(LINUX)
+
+
+def test_a_job_whose_version_went_away_fetches_it_again(registry):
+    install(registry, "blender", "9.0.1")
+    registry.delete("blender", "9.0.1", Platform.here())
+
+    engine = registry.resolve("blender", "9.0.1")
+
+    assert (engine.version, engine.managed) == ("9.0.1", True)
+
+
+def test_without_downloads_a_missing_job_version_says_why(tmp_path):
+    registry = EngineRegistry(Config(data_dir=tmp_path, engine_downloads=False))
+
+    with pytest.raises(ServiceUnavailable, match="engine downloads are off"):
+        registry.resolve("blender", "9.0.1")
+
+
+def test_delete_takes_the_exact_version_and_platform(registry):
+    install(registry, "blender", "9.0.1")
+
+    with pytest.raises(NotFound, match="exact version"):
+        registry.delete("blender", "9.0", Platform.here())
+    with pytest.raises(NotFound, match="windows-x64"):
+        registry.delete("blender", "9.0.1", Platform("windows", "x64"))
+    assert registry.find("blender", "9.0.1") is not None

@@ -240,7 +240,7 @@ def engines(ctx: click.Context, server: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     proxy = _proxy(server)
-    _call(proxy.heartbeat)
+    _call(proxy.get_engine_names)  # says so when the server refuses us
     peers = [_proxy(url) for url in engine_cli.peer_urls(proxy)]
     Console().print(engine_cli.engine_table([proxy, *peers], console))
 

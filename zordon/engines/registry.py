@@ -142,8 +142,15 @@ class EngineRegistry:
         if found is not None:
             return found
         download = self.downloads.find(name, version)
-        if download is None:
-            raise EngineUnavailable(f"{name} {version} is not installed on this server")
+        if download is None or download.status == "done":
+            # Asked for before a restart, or deleted since: fetch it again.
+            if not self.downloads_allowed:
+                raise EngineUnavailable(
+                    f"{name} {version} is not installed on this server, and "
+                    "engine downloads are off (setting engine_downloads)"
+                )
+            release = self.release(name, version, Platform.here())
+            download = self.downloads.start(self.indexes[name], release)
         download.finished.wait()
         if download.status == "error":
             raise EngineUnavailable(
@@ -188,19 +195,21 @@ class EngineRegistry:
 
     def delete(self, name: str, version: str, target: Platform) -> Engine:
         """Remove a version Zordon downloaded; system installs stay."""
-        matches = [
-            e for e in self.versions(name) if version_matches(version, e.version or "")
-        ]
+        matches = [e for e in self.versions(name) if e.version == version]
         managed = [
             e for e in matches if e.folder and e.folder.name.endswith(str(target))
         ]
         if not managed:
-            if matches:
+            system = [e for e in matches if not e.managed]
+            if system and target == Platform.here():
                 raise InvalidRequest(
-                    f"{name} {version} at {matches[0].path} is a system install; "
+                    f"{name} {version} at {system[0].path} is a system install; "
                     "Zordon deletes only the engines it downloaded"
                 )
-            raise NotFound(f"{name} {version} for {target} is not installed here")
+            raise NotFound(
+                f"{name} {version} for {target} is not installed here (delete "
+                "takes the exact version, such as 4.2.3)"
+            )
         engine = managed[0]
         assert engine.folder is not None
         trash = self.downloads.partial_dir / f"deleting-{engine.folder.name}"
@@ -219,7 +228,7 @@ class EngineRegistry:
         if cls is None:
             known = ", ".join(ENGINE_CLASSES)
             raise InvalidRequest(
-                f"unknown renderer {name!r}; this server knows {known}"
+                f"unknown renderer {str(name)[:40]!r}; this server knows {known}"
             )
         return cls
 

@@ -13,18 +13,22 @@ import dataclasses
 import logging
 import platform
 import re
+import time
 from abc import ABC, abstractmethod
 from html.parser import HTMLParser
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from zordon.errors import InvalidRequest, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
 INDEX_TIMEOUT_S = 10.0
+MAX_PAGE_BYTES = 4 * 2**20  # a release folder's listing is a few kB
+PAGE_CHUNK_BYTES = 64 * 2**10
 SYSTEMS = ("linux", "windows", "macos")
 CPUS = ("x64", "arm64")
 CPU_ALIASES = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
@@ -89,7 +93,9 @@ def check_version(text: object) -> str:
     """A version as a request gives it (``4.2`` or ``4.2.3``), or 400."""
     version = str(text if text is not None else "").strip()
     if not re.fullmatch(r"\d{1,4}(?:\.\d{1,4}){0,3}", version):
-        raise InvalidRequest(f"version must look like 4.2 or 4.2.3, not {version!r}")
+        raise InvalidRequest(
+            f"version must look like 4.2 or 4.2.3, not {version[:40]!r}"
+        )
     return version
 
 
@@ -149,21 +155,44 @@ class ReleaseIndex(ABC):
         return found
 
     def fetch(self, url: str) -> str:
-        """A page of the index; 503 when unreachable, '' when not there."""
+        """A page of the index; 503 when unreachable, '' when not there.
+
+        A page is read whole within ``timeout_s`` and ``MAX_PAGE_BYTES``,
+        however slowly or endlessly a broken mirror sends it.
+        """
         try:
-            response = requests.get(url, timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(
-                f"cannot reach the {self.engine} release index at {url}: {exc}"
-            ) from exc
-        if response.status_code == 404:
-            return ""
-        if not response.ok:
-            raise ServiceUnavailable(
-                f"the {self.engine} release index at {url} answered "
-                f"HTTP {response.status_code}"
-            )
-        return response.text
+            with requests.get(url, timeout=self.timeout_s, stream=True) as response:
+                if response.status_code == 404:
+                    return ""
+                if not response.ok:
+                    raise ServiceUnavailable(
+                        f"the {self.engine} release index at {url} answered "
+                        f"HTTP {response.status_code}"
+                    )
+                return self._read_page(url, response)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise self._unreachable(url, _reason(exc)) from exc
+
+    def _read_page(self, url: str, response: requests.Response) -> str:
+        # read1 returns whatever has come, so the deadline is checked even
+        # while a broken mirror trickles a byte at a time.
+        deadline = time.monotonic() + self.timeout_s
+        body = bytearray()
+        while chunk := response.raw.read1(PAGE_CHUNK_BYTES, decode_content=True):
+            body += chunk
+            if len(body) > MAX_PAGE_BYTES:
+                raise ServiceUnavailable(
+                    f"the {self.engine} release index at {url} sent a page "
+                    f"over {MAX_PAGE_BYTES // 2**20} MB; is it a release folder?"
+                )
+            if time.monotonic() > deadline:
+                raise self._unreachable(url, "it did not answer in time")
+        return body.decode(response.encoding or "utf-8", errors="replace")
+
+    def _unreachable(self, url: str, why: str) -> ServiceUnavailable:
+        return ServiceUnavailable(
+            f"cannot reach the {self.engine} release index at {url}: {why}"
+        )
 
 
 class BlenderIndex(ReleaseIndex):
@@ -246,3 +275,12 @@ class _LinkParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self.hrefs.extend(value for key, value in attrs if key == "href" and value)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a request failed, in words rather than urllib3's repr."""
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError):
+        return "it did not answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        return "the connection failed (is the address right, and the network up?)"
+    return f"{type(exc).__name__}: {exc}"[:200]

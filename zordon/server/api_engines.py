@@ -17,6 +17,7 @@ from zordon.cluster.peers import Peer
 from zordon.engines import Engine
 from zordon.engines.releases import Platform, check_version
 from zordon.errors import EngineUnavailable, InvalidRequest, NotFound
+from zordon.jobs.status import JobStatus
 from zordon.server.app import services
 
 blueprint = Blueprint("engines", __name__)
@@ -169,9 +170,19 @@ def download() -> Any:
 
 @blueprint.post("/engines/delete")
 def delete() -> Any:
-    registry = services().engines
+    svc = services()
     name, version = _param("engine").lower(), check_version(_param("version"))
-    deleted = registry.delete(name, version, _target())
+    busy = [
+        job.id
+        for status in (JobStatus.SCHEDULED, JobStatus.RUNNING)
+        for job in svc.store.list(status)
+        if job.renderer == name and job.engine_version == version
+    ]
+    if busy:
+        raise InvalidRequest(
+            f"{name} {version} is rendering job {busy[0]}; delete it when that ends"
+        )
+    deleted = svc.engines.delete(name, version, _target())
     return {"status": "deleted", "engine": name, "version": deleted.version}
 
 

@@ -48,8 +48,10 @@ class EnginesPage {
     if (versions.some((v) => v.downloading) || this.stillAwaited(versions)) {
       this.timer = setTimeout(() => this.load(), PROGRESS_MS);
     } else if (this.awaited) {
+      const wanted = this.awaited;
+      const failed = versions.find((v) => v.name === wanted.engine && v.failed && String(v.version).startsWith(wanted.version));
       this.awaited = null;
-      this.downloadNote.textContent = "Downloaded.";
+      this.downloadNote.textContent = failed ? `Not downloaded: ${failed.failed}` : "Downloaded.";
     }
   }
 
@@ -88,7 +90,8 @@ class EnginesPage {
 
   versionAction(v, here) {
     if (!v.managed) return h("span.muted", {}, "system");
-    if (!here || v.downloading || v.failed) return h("span.muted", {}, v.failed ? "" : "downloaded");
+    if (v.downloading) return h("span.muted", {}, "downloading");
+    if (!here || v.failed) return h("span.muted", {}, v.failed ? "" : "downloaded");
     return h("button.danger", { onclick: () => this.remove(v) }, "Delete");
   }
 
