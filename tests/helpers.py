@@ -78,12 +78,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_blender_script(folder: Path, script: str) -> None:
+    """Run ``script`` in Blender, with ``folder`` after ``--``: it saves .blend
+    files there."""
+    path = folder / "make.py"
+    path.write_text(script)
+    argv = ["blender", "-b", "--factory-startup", "--python", str(path)]
+    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+
+
 def make_scenes(folder: Path) -> None:
     """Have Blender save scene, movie, heavy and nocam .blend files into ``folder``."""
-    script = folder / "make_scenes.py"
-    script.write_text(SCENES_SCRIPT)
-    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
-    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    run_blender_script(folder, SCENES_SCRIPT)
 
 
 def make_clip(path: Path) -> None:

@@ -13,6 +13,7 @@ from PIL import Image, ImageChops
 from tests.helpers import (
     ServerProcess,
     probe_video,
+    run_blender_script,
     start_farm,
     wait_for_job,
     wait_until,
@@ -71,10 +72,7 @@ def linked_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for y in range(8):
             checker.putpixel((x, y), (200, 40, 40) if (x + y) % 2 else (40, 200, 40))
     checker.save(folder / "textures" / "checker.png")
-    script = folder / "make.py"
-    script.write_text(LINKED_SCENE_SCRIPT)
-    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
-    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    run_blender_script(folder, LINKED_SCENE_SCRIPT)
     return folder / "shot.blend"
 
 

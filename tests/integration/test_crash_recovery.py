@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import ServerProcess, start_farm, submit, wait_for_job, wait_until
+from tests.helpers import (
+    ServerProcess,
+    run_blender_script,
+    start_farm,
+    submit,
+    wait_for_job,
+    wait_until,
+)
 
 pytestmark = pytest.mark.real
 
@@ -35,10 +41,7 @@ SAVED = re.compile(r"^Saved: '(?P<path>.+)'", re.MULTILINE)
 
 
 def _steady_scene(folder: Path, samples: int) -> Path:
-    script = folder / "make.py"
-    script.write_text(STEADY_SCENE_SCRIPT % (samples, FRAMES))
-    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
-    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    run_blender_script(folder, STEADY_SCENE_SCRIPT % (samples, FRAMES))
     return folder / "steady.blend"
 
 

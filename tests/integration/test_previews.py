@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,13 @@ from typing import Any
 import pytest
 from PIL import Image, ImageStat
 
-from tests.helpers import ServerProcess, probe_video, submit, wait_for_job
+from tests.helpers import (
+    ServerProcess,
+    probe_video,
+    run_blender_script,
+    submit,
+    wait_for_job,
+)
 from zordon.client import RenderServerProxy
 
 pytestmark = pytest.mark.real
@@ -51,10 +56,7 @@ bpy.ops.wm.save_as_mainfile(filepath=folder + "/preview.blend")
 @pytest.fixture(scope="module")
 def preview_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("preview-scene")
-    script = folder / "make.py"
-    script.write_text(PREVIEW_SCENE_SCRIPT)
-    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
-    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    run_blender_script(folder, PREVIEW_SCENE_SCRIPT)
     return folder / "preview.blend"
 
 

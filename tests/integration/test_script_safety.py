@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import submit, wait_for_job
+from tests.helpers import run_blender_script, submit, wait_for_job
 
 pytestmark = pytest.mark.real
 
@@ -32,10 +32,7 @@ bpy.ops.wm.save_as_mainfile(filepath=folder + "/autorun.blend")
 @pytest.fixture(scope="module")
 def autorun_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("autorun")
-    script = folder / "make.py"
-    script.write_text(AUTORUN_SCENE_SCRIPT)
-    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
-    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    run_blender_script(folder, AUTORUN_SCENE_SCRIPT)
     return folder / "autorun.blend"
 
 
@@ -86,10 +83,7 @@ bpy.ops.wm.save_as_mainfile(filepath=folder + "/fileout.blend")
 @pytest.fixture(scope="module")
 def file_output_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fileout")
-    script = folder / "make.py"
-    script.write_text(FILE_OUTPUT_SCENE_SCRIPT)
-    argv = ["blender", "-b", "--factory-startup", "--python", str(script)]
-    subprocess.run([*argv, "--", str(folder)], check=True, capture_output=True)
+    run_blender_script(folder, FILE_OUTPUT_SCENE_SCRIPT)
     return folder / "fileout.blend"
 
 
