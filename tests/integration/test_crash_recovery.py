@@ -149,6 +149,6 @@ def test_a_split_parent_killed_mid_render_reattaches_to_its_children(
             (children[peer.url], "completed")
         ]
     finally:
-        for server in (restarted, peer):
+        for server in (restarted, peer, parent_server):
             if server is not None:
                 server.stop()
