@@ -105,3 +105,12 @@ def test_heartbeat_is_a_plain_text_timestamp(client):
 
     assert response.mimetype == "text/plain"
     assert float(response.get_data(as_text=True)) > 0
+
+
+def test_the_api_version_header_is_for_the_api_not_the_web_page(client):
+    page = client.get("/", headers={"X-API-Version": "9.0"})
+    page.close()  # a file answer holds its file open until then
+    api = client.get("/api/status", headers={"X-API-Version": "9.0"})
+
+    assert page.status_code == 200
+    assert api.status_code == 400

@@ -276,7 +276,7 @@ OPERATIONS: dict[str, Schema] = {
                 },
             }
         },
-        "errors": ["404"],
+        "errors": ["404", "500"],
     },
     "jobs.add_job": {
         "summary": "Add one job (an object) or several (a list)",

@@ -151,7 +151,9 @@ def _check_access() -> None:
 def _check_api_version() -> None:
     """Refuse a client of another major API version; one that sends none is served."""
     sent = request.headers.get("X-API-Version")
-    if sent is None or _major(sent) == _major(API_VERSION):
+    if sent is None or not request.path.startswith("/api/"):
+        return  # the web page is not the API
+    if _major(sent) == _major(API_VERSION):
         return
     raise InvalidRequest(
         f"this server speaks API {API_VERSION} and the client sent API "

@@ -27,10 +27,11 @@ PATH_ARGUMENT = re.compile(r"<(?:(?P<converter>[^:<>]+):)?(?P<name>[^<>]+)>")
 ERRORS = {
     "400": "the request was refused; the text says why",
     "401": "the farm token is missing or wrong",
-    "403": "another machine, and this server has no farm token",
+    "403": "another machine or web site, and this server has no farm token",
     "404": "no such file, route or preview",
     "413": "the upload is over the max_upload_mb setting",
     "503": "busy or not installed here; try again later",
+    "500": "the preview could not be made; the text names the cause",
 }
 BODY_ERRORS = ["413"]
 PATH_ERRORS = ["404"]

@@ -58,10 +58,11 @@ def run_server(config: Config) -> None:
     threading.Thread(target=_warm_up, args=(services,), daemon=True).start()
     services.cluster = Cluster(config, services.queue)
     services.cluster.start()
+    host = f"[{config.host}]" if ":" in config.host else config.host
     logger.info(
         "zordon %s listening on http://%s:%s, data in %s",
         __version__,
-        config.host,
+        host,
         config.port_number,
         config.data_dir,
     )
