@@ -125,10 +125,6 @@ class Downloads:
         thread.start()
         return download
 
-    def get(self, release_key: tuple[str, str, str]) -> Download | None:
-        with self._lock:
-            return self._downloads.get(release_key)
-
     def find(self, engine: str, version: str) -> Download | None:
         """The newest download of ``engine`` at ``version`` on any platform."""
         with self._lock:

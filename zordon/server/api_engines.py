@@ -15,6 +15,7 @@ from zordon.client import ClientError
 from zordon.cluster import Cluster, capacity
 from zordon.cluster.peers import Peer
 from zordon.engines import Engine
+from zordon.engines.registry import ENGINE_CLASSES
 from zordon.engines.releases import Platform, check_version
 from zordon.errors import EngineUnavailable, InvalidRequest, NotFound
 from zordon.jobs.status import JobStatus
@@ -94,9 +95,7 @@ def engines() -> Any:
     full = _full()
     registry = services().engines
     downloading = {d.release.engine for d in registry.downloads.listed()}
-    shown = [
-        n for n in ("blender", "ffmpeg") if n in registry.names or n in downloading
-    ]
+    shown = [n for n in ENGINE_CLASSES if n in registry.names or n in downloading]
     return {name: _describe(name, full) for name in shown}
 
 
