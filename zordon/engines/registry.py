@@ -210,12 +210,14 @@ class EngineRegistry:
                 f"{name} {version} for {target} is not installed here (delete "
                 "takes the exact version, such as 4.2.3)"
             )
+
         engine = managed[0]
         assert engine.folder is not None
         trash = self.downloads.partial_dir / f"deleting-{engine.folder.name}"
         trash.parent.mkdir(parents=True, exist_ok=True)
         engine.folder.rename(trash)  # gone in one step, then cleaned up
         shutil.rmtree(trash, ignore_errors=True)
+
         self.downloads.forget(name, engine.version or version)
         self.refresh()
         logger.info("deleted %s %s", name, engine.version)
