@@ -201,13 +201,15 @@ def wake_latencies(url: str, token: str, pollers: int, rounds: int) -> list[floa
     for victim in finished[:rounds]:
         seen = _quiet_token(proxy)
         change = functools.partial(proxy.delete_job, victim)
-        latencies += asyncio.run(_wake_round(url, token, seen, pollers, change))
+        latencies += asyncio.run(wake_round(url, token, seen, pollers, change))
     return latencies
 
 
-async def _wake_round(
+async def wake_round(
     url: str, token: str, seen: str, pollers: int, change: Any
 ) -> list[float]:
+    """``pollers`` long-polls wait with token ``seen``; then ``change()`` runs.
+    Milliseconds from the change to each poll's first line."""
     parts = urlsplit(url)
     request = (
         f"GET /api/jobs/long_poll?token={seen} HTTP/1.1\r\n"

@@ -1,5 +1,8 @@
 import datetime as dt
+import gzip
 import json
+import threading
+import time
 
 import pytest
 
@@ -10,6 +13,8 @@ from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+WAIT_S = 10.0
+WHOLE = ListQuery()
 
 
 @pytest.fixture
@@ -119,17 +124,121 @@ def test_bad_list_parameters_are_refused(args):
         ListQuery.from_args(args)
 
 
-def test_a_progress_update_does_not_read_the_order_of_the_jobs_again(store, jobs):
+def _listed_once_then_no_full_reread(store):
+    """A listing that has listed every job; the store then fails the test if
+    asked for the order of all jobs again."""
     listing = JobListing(store)
     listed(listing)
     real_statuses = store.statuses
     store.statuses = lambda ids=None: (
         pytest.fail("the order was read again") if ids is None else real_statuses(ids)
     )
+    return listing
+
+
+def test_a_progress_update_does_not_read_the_order_of_the_jobs_again(store, jobs):
+    listing = _listed_once_then_no_full_reread(store)
 
     store.update(jobs[1].id, progress=0.25)
 
     assert listed(listing)["jobs"][1]["progress"] == 0.25
+
+
+def test_a_deletion_does_not_read_the_order_of_the_jobs_again(store, jobs):
+    listing = _listed_once_then_no_full_reread(store)
+
+    store.delete(jobs[2].id)
+
+    names = [j["name"] for j in listed(listing)["jobs"]]
+    assert names == ["shot 0", "shot 1", "shot 3", "shot 4"]
+
+
+def test_a_job_made_earlier_than_the_newest_goes_in_its_place(tmp_path, store, jobs):
+    listing = JobListing(store)
+    listed(listing)
+    between = START + dt.timedelta(minutes=1, seconds=30)
+
+    store.add(new_job(tmp_path, name="late", created_at=between))
+
+    names = [j["name"] for j in listed(listing)["jobs"]]
+    assert names == ["shot 0", "shot 1", "late", "shot 2", "shot 3", "shot 4"]
+    assert names == [job.name for job in store.list()]
+
+
+def _wait_in_threads(listing, token, count, query=WHOLE, gzipped=False):
+    """Start ``count`` long-polls; returns their answers list and their threads."""
+    answers = []
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(listing.wait(query, gzipped, token, WAIT_S))
+        )
+        for _ in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    return answers, threads
+
+
+def _until_waiting(listing, count):
+    deadline = time.monotonic() + WAIT_S
+    while sum(listing._waiting.values()) < count:
+        assert time.monotonic() < deadline, "the polls never started waiting"
+        time.sleep(0.01)
+
+
+def test_a_waiting_poll_gets_the_list_once_a_job_changes(store, jobs):
+    listing = JobListing(store)
+    answers, threads = _wait_in_threads(listing, store.token, 1)
+    _until_waiting(listing, 1)
+
+    store.update(jobs[0].id, progress=0.5)
+    threads[0].join(WAIT_S)
+    listing.close()
+
+    body = json.loads(answers[0])
+    assert body["token"] == store.token
+    assert body["jobs"][0]["progress"] == 0.5
+
+
+def test_polls_waiting_for_the_same_list_share_one_build(store, jobs):
+    listing = JobListing(store)
+    query = ListQuery.from_args({"fields": "summary", "limit": "2"})
+    answers, threads = _wait_in_threads(listing, store.token, 5, query, True)
+    _until_waiting(listing, 5)
+
+    store.update(jobs[1].id, progress=0.75)
+    for thread in threads:
+        thread.join(WAIT_S)
+    listing.close()
+
+    assert len(answers) == 5
+    assert all(answer is answers[0] for answer in answers)
+    summary = json.loads(gzip.decompress(answers[0]))
+    assert [j["progress"] for j in summary["jobs"]] == [0.0, 0.75]
+
+
+def test_a_poll_with_nothing_new_ends_empty_handed(store, jobs):
+    listing = JobListing(store)
+
+    assert listing.wait(WHOLE, False, store.token, timeout_s=0.05) is None
+    listing.close()
+
+
+@pytest.mark.parametrize("token", [None, "", "earlier-start-3", "nonsense"])
+def test_a_poll_with_a_token_of_another_start_is_answered_at_once(store, jobs, token):
+    body = JobListing(store).wait(WHOLE, False, token, timeout_s=WAIT_S)
+
+    assert json.loads(body)["token"] == store.token
+
+
+def test_a_poll_that_missed_a_change_is_answered_at_once(store, jobs):
+    listing = JobListing(store)
+    seen = store.token
+    store.update(jobs[0].id, progress=0.5)
+
+    body = listing.wait(WHOLE, False, seen, timeout_s=WAIT_S)
+
+    assert json.loads(body)["jobs"][0]["progress"] == 0.5
 
 
 def test_the_store_counts_jobs_by_status(store, jobs):

@@ -4,23 +4,33 @@ Each job's JSON is kept between requests and made again only when the store
 marks that job changed, so a list of 10,000 jobs costs a join of cached
 bytes rather than 10,000 rows turned into dicts. Pages, status filters and a
 summary form are cut from the same cache.
+
+Long-polls wait here, not on the store. After a change one publisher thread
+builds the body each waiting poll asked for, once per distinct request, and
+only then wakes them: fifty dashboards woken together each pick up finished
+bytes instead of queueing behind one another to build the same list.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import gzip
 import json
+import logging
 import threading
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from zordon.errors import InvalidRequest
 from zordon.jobs.model import Job
 from zordon.jobs.status import string_to_status
 from zordon.jobs.store import JobStore
+
+logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 SUMMARY_FIELDS = (
@@ -45,6 +55,8 @@ MAX_SUMMARY_ERROR = 300
 # Fast compression: the whole list shrinks about tenfold at this level, in
 # a fraction of the time a stronger one takes.
 GZIP_LEVEL = 1
+# How often an idle publisher looks up from the store to see if it should stop.
+PUBLISHER_IDLE_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +113,10 @@ class _Entry:
     summary: bytes
 
 
+_Key = tuple[dt.datetime, str]  # how the store orders jobs: creation, then id
+_Want = tuple[ListQuery, bool]  # a query, and whether its body is gzipped
+
+
 @dataclasses.dataclass(frozen=True)
 class _Snapshot:
     """Which jobs there are, in order, with their status, at one store token."""
@@ -110,6 +126,7 @@ class _Snapshot:
     revisions: dict[str, int]
     order: list[str]
     statuses: dict[str, str]
+    keys: dict[str, _Key]
 
     @functools.cached_property
     def counts(self) -> dict[str, int]:
@@ -126,10 +143,21 @@ class JobListing:
     def __init__(self, store: JobStore) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._snapshot = _Snapshot("", -1, {}, [], {})
+        self._snapshot = _Snapshot("", -1, {}, [], {}, {})
         self._entries: dict[str, _Entry] = {}
         self._whole: tuple[str, bytes] = ("", b"")
         self._whole_gzipped: tuple[str, bytes] = ("", b"")
+        # What the publisher last built, and for whom: long-polls wait on it.
+        self._published = threading.Condition()
+        self._published_version = -1
+        self._published_bodies: dict[_Want, bytes] = {}
+        self._waiting: Counter[_Want] = Counter()
+        self._publisher: threading.Thread | None = None
+        self._closed = False
+
+    def close(self) -> None:
+        """Stop the publisher within ``PUBLISHER_IDLE_S``; waiting polls time out."""
+        self._closed = True
 
     def body(self, query: ListQuery, gzipped: bool = False) -> bytes:
         """The JSON body for ``query``: ``{"jobs": [...], "token": T, ...}``.
@@ -138,18 +166,93 @@ class JobListing:
         compressed once per change, however many clients ask.
         """
         with self._lock:
+            return self._render(self._current(), query, gzipped)
+
+    def wait(
+        self, query: ListQuery, gzipped: bool, token: str | None, timeout_s: float
+    ) -> bytes | None:
+        """The body for ``query`` once the list is newer than ``token``.
+
+        None when nothing changed within ``timeout_s``. A token of an earlier
+        start, or none, gets the list at once.
+        """
+        seen = self._store.version_of(token)
+        if seen is None or seen < self._store.version:
+            return self.body(query, gzipped)
+        self._start_publisher()
+        want = (query, gzipped)
+        deadline = time.monotonic() + timeout_s
+        with self._published:
+            self._waiting[want] += 1
+            try:
+                while self._published_version <= seen:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._closed:
+                        break
+                    self._published.wait(left)
+                newer = self._published_version > seen
+                built = self._published_bodies.get(want) if newer else None
+            finally:
+                self._waiting[want] -= 1
+                if not self._waiting[want]:
+                    del self._waiting[want]
+        if built is not None:
+            return built
+        # Not built for this poll (it came while the bodies were being made),
+        # or the publisher is gone: the store still says whether to answer.
+        return self.body(query, gzipped) if self._store.version > seen else None
+
+    def _start_publisher(self) -> None:
+        with self._published:
+            if self._publisher is None:
+                self._publisher = threading.Thread(
+                    target=self._publish_changes, name="job-list", daemon=True
+                )
+                self._publisher.start()
+
+    def _publish_changes(self) -> None:
+        """Build what the waiting polls want after each change, then wake them.
+
+        Changes that come while bodies are being built are taken together
+        on the next turn, so a burst of writes costs one build, not one each.
+        """
+        published = None
+        while not self._closed:
+            try:
+                if self._store.wait_for_change(published, PUBLISHER_IDLE_S):
+                    published = self._publish()
+            except Exception:
+                if self._closed:
+                    break  # the store closed under it: the server is stopping
+                logger.exception("job list: building it for waiting polls failed")
+                time.sleep(PUBLISHER_IDLE_S)
+        with self._published:
+            self._published.notify_all()
+
+    def _publish(self) -> str:
+        with self._published:
+            wanted = list(self._waiting)
+        with self._lock:
             snapshot = self._current()
-            if query.whole and gzipped:
-                return self._whole_gzipped_body(snapshot)
-            if query.whole:
-                return self._whole_body(snapshot)
-            ids = snapshot.order
-            if query.statuses is not None:
-                ids = [i for i in ids if snapshot.statuses[i] in query.statuses]
-            if query.newest_first:
-                ids = ids[::-1]
-            end = None if query.limit is None else query.offset + query.limit
-            entries = self._entries_of(snapshot, ids[query.offset : end])
+            bodies = {want: self._render(snapshot, *want) for want in wanted}
+        with self._published:
+            self._published_version = self._store.version_of(snapshot.token) or 0
+            self._published_bodies = bodies
+            self._published.notify_all()
+        return snapshot.token
+
+    def _render(self, snapshot: _Snapshot, query: ListQuery, gzipped: bool) -> bytes:
+        if query.whole and gzipped:
+            return self._whole_gzipped_body(snapshot)
+        if query.whole:
+            return self._whole_body(snapshot)
+        ids = snapshot.order
+        if query.statuses is not None:
+            ids = [i for i in ids if snapshot.statuses[i] in query.statuses]
+        if query.newest_first:
+            ids = ids[::-1]
+        end = None if query.limit is None else query.offset + query.limit
+        entries = self._entries_of(snapshot, ids[query.offset : end])
         field = "summary" if query.summary else "full"
         jobs = b",".join(getattr(entry, field) for entry in entries)
         extra = {
@@ -190,19 +293,18 @@ class JobListing:
         """The order and statuses, asking the store only about changed jobs."""
         old = self._snapshot
         membership, revisions = self._store.revisions()
-        if membership != old.membership:
+        if old.membership < 0:
             rows = self._store.statuses()
-        else:
-            changed = {
-                i for i in old.order if revisions.get(i, 0) != old.revisions.get(i, 0)
-            }
-            rows = [(i, old.statuses[i]) for i in old.order]
-            fresh = dict(self._store.statuses(changed))
-            # A job deleted since the revisions were read drops out here.
-            rows = [
-                (i, fresh.get(i, s)) for i, s in rows if i not in changed or i in fresh
-            ]
-        return _Snapshot(token, membership, revisions, [i for i, _ in rows], dict(rows))
+            keys = {i: (created, i) for i, _, created in rows}
+            return _Snapshot(token, membership, revisions, list(keys), _of(rows), keys)
+        changed = [i for i, r in revisions.items() if old.revisions.get(i, 0) != r]
+        rows = self._store.statuses(changed)
+        statuses = {**old.statuses, **_of(rows)}
+        keys = dict(old.keys)
+        order = old.order
+        if membership != old.membership:
+            order, statuses = _new_order(old, rows, set(changed), statuses, keys)
+        return _Snapshot(token, membership, revisions, order, statuses, keys)
 
     def _entries_of(self, snapshot: _Snapshot, ids: list[str]) -> list[_Entry]:
         """The JSON of each job in ``ids``, made now for those not yet made."""
@@ -222,6 +324,31 @@ class JobListing:
         self._entries = {
             i: e for i, e in self._entries.items() if i in snapshot.statuses
         }
+
+
+def _of(rows: Iterable[tuple[str, str, dt.datetime]]) -> dict[str, str]:
+    return {i: status for i, status, _ in rows}
+
+
+def _new_order(
+    old: _Snapshot,
+    rows: list[tuple[str, str, dt.datetime]],
+    changed: set[str],
+    statuses: dict[str, str],
+    keys: dict[str, _Key],
+) -> tuple[list[str], dict[str, str]]:
+    """The order after jobs came or went: those gone drop out, new ones go
+    in their place, which for jobs made now is the end. ``keys`` is updated."""
+    found = {i for i, _, _ in rows}
+    gone = (changed & old.statuses.keys()) - found
+    added = sorted((created, i) for i, _, created in rows if i not in old.statuses)
+    order = [i for i in old.order if i not in gone] if gone else list(old.order)
+    for i in gone:
+        del statuses[i], keys[i]
+    keys.update({i: (created, i) for created, i in added})
+    if added and order and added[0] < keys[order[-1]]:
+        return sorted(keys, key=keys.__getitem__), statuses
+    return order + [i for _, i in added], statuses
 
 
 def _entry(job: Job, revision: int) -> _Entry:

@@ -7,6 +7,7 @@ them only through the store.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -60,6 +61,18 @@ class JobStore:
     def token(self) -> str:
         """Changes whenever any job changes; differs after every restart."""
         return f"{self._boot}-{self._version}"
+
+    @property
+    def version(self) -> int:
+        """How many changes there were since start: the number in the token."""
+        return self._version
+
+    def version_of(self, token: str | None) -> int | None:
+        """The version a token of this start names; None for any other token."""
+        boot, _, version = (token or "").partition("-")
+        if boot != self._boot or not version.isdigit():
+            return None
+        return int(version)
 
     def revisions(self) -> tuple[int, dict[str, int]]:
         """How often jobs came or went, and per job id the version of its last change.
@@ -147,20 +160,24 @@ class JobStore:
         with self._sessions() as session:
             return {status: count for status, count in session.execute(query)}
 
-    def statuses(self, job_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
-        """``(id, status)`` of every job (or those in ``job_ids``), oldest first."""
-        query = select(Job.id, Job.status).order_by(Job.created_at, Job.id)
+    def statuses(
+        self, job_ids: Iterable[str] | None = None
+    ) -> list[tuple[str, str, dt.datetime]]:
+        """``(id, status, created_at)`` of every job, or of those in ``job_ids``,
+        oldest first (ties by id)."""
+        query = select(Job.id, Job.status, Job.created_at)
+        query = query.order_by(Job.created_at, Job.id)
         if job_ids is None:
             with self._sessions() as session:
-                return [(i, s) for i, s in session.execute(query)]
+                return [(i, s, c) for i, s, c in session.execute(query)]
         wanted = list(job_ids)
-        found: list[tuple[str, str]] = []
+        found: list[tuple[str, str, dt.datetime]] = []
         with self._sessions() as session:
             for start in range(0, len(wanted), SQLITE_IN_CHUNK):
                 chunk = wanted[start : start + SQLITE_IN_CHUNK]
                 rows = session.execute(query.where(Job.id.in_(chunk)))
-                found.extend((i, s) for i, s in rows)
-        return found
+                found.extend((i, s, c) for i, s, c in rows)
+        return sorted(found, key=lambda row: (row[2], row[0]))
 
     def get_many(self, job_ids: Iterable[str]) -> list[Job]:
         """The jobs among ``job_ids`` that exist, in no particular order."""

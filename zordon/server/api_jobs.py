@@ -27,10 +27,12 @@ def _truthy(name: str) -> bool:
     return request.args.get(name, "").strip().lower() in TRUE_WORDS
 
 
-def _job_list(query: ListQuery) -> Response:
-    """The list, gzipped for a client that takes it: a tenth of the bytes."""
-    gzipped = "gzip" in request.accept_encodings
-    body = services().listing.body(query, gzipped)
+def _takes_gzip() -> bool:
+    """Whether the client takes the list gzipped: a tenth of the bytes."""
+    return "gzip" in request.accept_encodings
+
+
+def _job_list(body: bytes, gzipped: bool) -> Response:
     response = Response(body, mimetype="application/json")
     response.vary.add("Accept-Encoding")
     if gzipped:
@@ -40,21 +42,25 @@ def _job_list(query: ListQuery) -> Response:
 
 @blueprint.get("/jobs")
 def list_jobs() -> Response:
-    return _job_list(ListQuery.from_args(request.args))
+    gzipped = _takes_gzip()
+    body = services().listing.body(ListQuery.from_args(request.args), gzipped)
+    return _job_list(body, gzipped)
 
 
 @blueprint.get("/jobs/long_poll")
 def long_poll() -> Response:
     svc = services()
     query = ListQuery.from_args(request.args)
+    gzipped = _takes_gzip()
     token = request.args.get("token")
     if not svc.long_polls.acquire(blocking=False):
         raise ServiceUnavailable("too many long-polls are open; try again in a second")
     try:
-        changed = svc.store.wait_for_change(token, svc.config.long_poll_timeout_s)
+        timeout_s = svc.config.long_poll_timeout_s
+        body = svc.listing.wait(query, gzipped, token, timeout_s)
     finally:
         svc.long_polls.release()
-    return _job_list(query) if changed else Response(status=204)
+    return Response(status=204) if body is None else _job_list(body, gzipped)
 
 
 @blueprint.get("/jobs/status/<status_val>")

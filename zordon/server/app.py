@@ -58,6 +58,7 @@ class Services:
             self.cluster.stop()
         self.runner.stop()
         self.previews.close()
+        self.listing.close()
         self.store.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import logging.handlers
 import signal
@@ -44,6 +45,7 @@ def run_server(config: Config) -> None:
     setup_logging(config)
     services = build_services(config)
     app = create_app(config, services)
+    _freeze_what_start_made()
     server = waitress.server.create_server(
         app,
         host=config.host,
@@ -90,3 +92,14 @@ def _stop_on_signals(server: object, services: Services) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+
+def _freeze_what_start_made() -> None:
+    """Take what start-up made out of the garbage collector's sight.
+
+    Modules, routes, the app and the store live as long as the process. Left
+    in view, each full collection walks all of them, a pause of tens of
+    milliseconds in the middle of some request; frozen, it takes about one.
+    """
+    gc.collect()
+    gc.freeze()
