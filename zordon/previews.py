@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 SMALL_PX = 320
 BIG_PX = 1280
 VIDEO_PX = 640
-PREVIEW_FPS = 24
+PREVIEW_FPS = 24  # for a job whose file names no frame rate of its own
+MAX_FPS = 240
 CLIP_S = 10
 BUILD_WORKERS = 2
 # The newest frame may still be being written: try a few before giving up.
@@ -71,7 +72,7 @@ class PreviewCache:
         target = job.folder / "previews" / "preview.mp4"
         images = frames(job)
         if len(images) >= 2:
-            build = functools.partial(self._frames_video, images)
+            build = functools.partial(self._frames_video, images, _fps(job))
             return self._cached(target, _key(images), build)
         videos = finished_videos(job)
         if videos:
@@ -133,8 +134,9 @@ class PreviewCache:
                 errors.append(str(exc))
         raise PreviewError(errors[0])
 
-    def _frames_video(self, images: Sequence[Path], out: Path) -> None:
-        """Each frame as a small JPEG (made once), then those joined into an MP4."""
+    def _frames_video(self, images: Sequence[Path], fps: float, out: Path) -> None:
+        """Each frame as a small JPEG (made once), then those joined into an MP4
+        that plays at ``fps``."""
         folder = out.parent / "frames"
         folder.mkdir(exist_ok=True)
         made = [still for source in images if (still := self._frame(source, folder))]
@@ -143,7 +145,7 @@ class PreviewCache:
         for stale in set(folder.glob("*.jpg")) - set(made):
             stale.unlink(missing_ok=True)
         even = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
-        args = ["-y", "-framerate", str(PREVIEW_FPS), "-pattern_type", "glob"]
+        args = ["-y", "-framerate", f"{fps:g}", "-pattern_type", "glob"]
         args += ["-i", "*.jpg", "-vf", even, *ENCODE, str(out)]
         self.tools.ffmpeg(args, "the preview frames", cwd=folder)
 
@@ -192,6 +194,14 @@ def finished_videos(job: Job) -> list[Path]:
 
 def _is(path: Path, suffixes: tuple[str, ...]) -> bool:
     return path.suffix.lower() in suffixes and path.stat().st_size > 0
+
+
+def _fps(job: Job) -> float:
+    """The frame rate the job's file names (a Blender scene's), else 24."""
+    fps = (job.facts or {}).get("fps")
+    if isinstance(fps, int | float) and 1 <= fps <= MAX_FPS:
+        return float(fps)
+    return PREVIEW_FPS
 
 
 def _mtime(path: Path) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ scene.cycles.use_adaptive_sampling = False
 scene.render.resolution_x, scene.render.resolution_y = 1280, 720
 scene.render.resolution_percentage = 100
 scene.frame_start, scene.frame_end = 1, 3
+scene.render.fps = 12
 bpy.ops.mesh.primitive_uv_sphere_add(radius=0.5, location=(1.6, 0.0, 1.0))
 glow = bpy.data.materials.new("Glow")
 glow.use_nodes = True
@@ -116,6 +118,15 @@ def test_the_video_preview_of_the_frames_decodes(proxy, jobs, tmp_path):
 
     assert kind == "video/mp4"
     assert probe_video(path) == {"width": 640, "height": 360, "nb_read_frames": 3}
+    assert _frame_rate(path) == "12/1", "it plays at the scene's frame rate"
+
+
+def _frame_rate(path: Path) -> str:
+    argv = ["ffprobe", "-v", "error", "-select_streams", "v:0"]
+    argv += ["-show_entries", "stream=r_frame_rate", "-of", "csv=p=0", str(path)]
+    return subprocess.run(
+        argv, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def test_an_exr_frame_is_tone_mapped_not_black_or_white(proxy, jobs):
