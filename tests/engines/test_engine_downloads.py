@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -157,6 +158,22 @@ def test_a_program_that_answers_another_version_is_refused(registry, site):
 
     assert download.status == "error"
     assert "says it is version 2.79, not 9.6.0" in download.error
+
+
+def test_a_download_without_room_to_unpack_is_refused_before_it_starts(
+    registry, monkeypatch
+):
+    usage = shutil.disk_usage("/")
+    monkeypatch.setattr(
+        downloads.shutil, "disk_usage", lambda path: usage._replace(free=1000)
+    )
+
+    download = install(registry, "blender", "9.1.2")
+
+    assert download.status == "error"
+    assert download.error.startswith("not enough disk space in ")
+    assert "the disk has only 1,000 bytes free" in download.error
+    assert download.bytes_done == 0
 
 
 def test_a_full_disk_leaves_nothing_half_installed(registry, monkeypatch):

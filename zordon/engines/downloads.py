@@ -39,6 +39,10 @@ MARKER = "zordon-engine.json"
 CHUNK_BYTES = 1 << 20
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 60.0
+# Room asked for before a download starts, per byte of archive: the archive
+# itself, then what it unpacks to (a Blender .tar.xz unpacks to about 3.5
+# times its size, an FFmpeg one to about 4.5).
+ROOM_PER_ARCHIVE_BYTE = 5
 
 
 class DownloadFailed(ZordonError):
@@ -217,6 +221,7 @@ class Downloads:
                 raise DownloadFailed(f"{url} answered HTTP {response.status_code}")
             length = response.headers.get("Content-Length")
             download.bytes_total = int(length) if length and length.isdigit() else None
+            _check_room(archive.parent, download.bytes_total or 0)
             try:
                 with open(archive, "wb") as out:
                     for chunk in response.iter_content(CHUNK_BYTES):
@@ -228,6 +233,22 @@ class Downloads:
         if download.bytes_total and download.bytes_done < download.bytes_total:
             raise DownloadFailed(_stopped(download))
         return hasher.hexdigest()
+
+
+def _check_room(folder: Path, archive_bytes: int) -> None:
+    """Refuse to start a download the disk has no room to unpack."""
+    needed = archive_bytes * ROOM_PER_ARCHIVE_BYTE
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise DownloadFailed(
+            f"not enough disk space in {folder.parent}: the archive is "
+            f"{_mb(archive_bytes)} and needs about {_mb(needed)} to unpack, "
+            f"and the disk has only {_mb(free)} free"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size:,} bytes"
 
 
 def _stopped(download: Download) -> str:
