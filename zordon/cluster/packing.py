@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from blender_asset_tracer import blendfile, pack
+from blender_asset_tracer.pack import filesystem
 
 from zordon.errors import InvalidRequest
 from zordon.jobs.blobs import manifest_of, sha256_file
@@ -30,6 +31,33 @@ class Pack:
     missing: list[str] = dataclasses.field(default_factory=list)
 
 
+class _Copier(filesystem.FileCopier):
+    """BAT's file copier, with every move made a copy.
+
+    BAT queues a move and only then reads the file's size, while its copying
+    thread is already taking work from the queue: on a busy machine the file
+    is gone before the size is read, and the pack fails with "No such file".
+    A copied file stays where it was; the packer's temporary folder, where
+    the moved files live, is removed when it closes.
+    """
+
+    def queue_move(self, src: Path, dst: PurePath) -> None:
+        self.queue_copy(src, dst)
+
+
+class _Packer(pack.Packer):
+    def _create_file_transferer(self) -> filesystem.FileCopier:
+        return _Copier()
+
+    def close(self) -> None:
+        # A pack that failed half way leaves BAT's copying thread waiting for
+        # more work, and a process cannot exit while it waits: stop it first.
+        copier = self._file_transferer
+        if copier is not None and copier.is_alive():
+            copier.abort_and_join()
+        super().close()
+
+
 def pack_blend(blend: Path, target: Path) -> Pack:
     """Copy ``blend`` and its dependencies into ``target``, paths rewritten.
 
@@ -39,7 +67,7 @@ def pack_blend(blend: Path, target: Path) -> Pack:
     """
     target.mkdir(parents=True, exist_ok=True)
     try:
-        with pack.Packer(blend, blend.parent, str(target)) as packer:
+        with _Packer(blend, blend.parent, str(target)) as packer:
             packer.strategise()
             packer.execute()
             main = Path(packer.output_path).relative_to(target).as_posix()
