@@ -173,11 +173,12 @@ class JobListing:
     ) -> bytes | None:
         """The body for ``query`` once the list is newer than ``token``.
 
-        None when nothing changed within ``timeout_s``. A token of an earlier
-        start, or none, gets the list at once.
+        None when nothing changed within ``timeout_s``. A token that is not
+        the current one (older, of an earlier start, made up, or none) gets
+        the list at once.
         """
         seen = self._store.version_of(token)
-        if seen is None or seen < self._store.version:
+        if seen is None or seen != self._store.version:
             return self.body(query, gzipped)
         self._start_publisher()
         want = (query, gzipped)
