@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from tests import load
@@ -43,3 +46,29 @@ def test_every_waiting_long_poll_wakes_on_a_change(start_server, scene_blend, tm
     latencies = load.wake_latencies(server.url, TOKEN, pollers=10, rounds=3)
 
     assert len(latencies) == 30
+
+
+def test_a_server_stopping_answers_its_waiting_long_polls_and_exits_at_once(
+    start_server,
+):
+    server = start_server(ZORDON_TOKEN=TOKEN)
+    proxy = server.proxy(timeout_s=30)
+    seen = proxy.get_jobs_with_token()["token"]
+    answers: list[object] = []
+    polls = [
+        threading.Thread(target=lambda: answers.append(proxy.long_poll(seen)))
+        for _ in range(POLLERS)
+    ]
+    for poll in polls:
+        poll.start()
+    time.sleep(0.5)  # every poll is parked in the server by now
+
+    started = time.monotonic()
+    server.stop()
+    took = time.monotonic() - started
+    for poll in polls:
+        poll.join(30)
+
+    assert took < 3.0, "parked polls held the server up"
+    assert answers == [None] * POLLERS  # 204: nothing changed
+    assert "still running" not in server.log()

@@ -1,6 +1,7 @@
 import datetime as dt
 import gzip
 import json
+import random
 import threading
 import time
 
@@ -8,6 +9,7 @@ import pytest
 
 from tests.helpers import new_job
 from zordon.errors import InvalidRequest
+from zordon.jobs import store as store_module
 from zordon.jobs.listing import JobListing, ListQuery
 from zordon.jobs.status import JobStatus
 from zordon.jobs.store import JobStore
@@ -165,6 +167,67 @@ def test_a_job_made_earlier_than_the_newest_goes_in_its_place(tmp_path, store, j
     assert names == [job.name for job in store.list()]
 
 
+def test_the_list_follows_any_mix_of_adds_changes_and_deletions(tmp_path, store):
+    """Against the store's own order after every step, seeded, so a failure
+    comes back the same way."""
+    listing = JobListing(store)
+    rng = random.Random(7)
+    for step in range(120):
+        ids = [job_id for job_id, _, _ in store.statuses()]
+        action = rng.choice(["add", "add", "change", "delete", "clear"])
+        if action == "add" or not ids:
+            minutes = rng.randint(0, 600)  # now and then older than the newest
+            store.add_all(
+                [
+                    new_job(tmp_path, created_at=START + dt.timedelta(minutes=minutes))
+                    for _ in range(rng.randint(1, 4))
+                ]
+            )
+        elif action == "change":
+            store.update(rng.choice(ids), status=rng.choice(["running", "cancelled"]))
+        elif action == "delete":
+            store.delete(rng.choice(ids))
+        elif rng.random() < 0.3:
+            store.clear_history()
+        body = listed(listing, status="running,cancelled,not_started", limit="1000")
+        expected = [(i, s) for i, s, _ in store.statuses()]
+
+        assert [(j["id"], j["status"]) for j in body["jobs"]] == expected, step
+        assert body["total"] == sum(body["counts"].values()) == len(expected)
+
+
+def test_a_list_further_behind_than_the_store_remembers_is_read_again(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(store_module, "CHANGE_LOG", 3)
+    store = JobStore(tmp_path / "zordon.sqlite")
+    listing = JobListing(store)
+    first = store.add(new_job(tmp_path))
+    listed(listing)
+    for n in range(5):
+        store.add(new_job(tmp_path, name=f"later {n}"))
+    store.delete(first.id)
+
+    names = [j["name"] for j in listed(listing)["jobs"]]
+
+    assert names == [f"later {n}" for n in range(5)]
+    store.close()
+
+
+def test_any_list_parameter_asks_for_the_page_figures(store, jobs):
+    assert set(listed(JobListing(store), offset="0")) >= {"total", "offset", "counts"}
+
+
+def test_an_empty_status_filter_filters_nothing(store, jobs):
+    assert listed(JobListing(store), status=",")["total"] == len(jobs)
+
+
+@pytest.mark.parametrize("text", ["\u00b2", "1" * 5000])
+def test_a_count_python_reads_as_digits_but_not_as_a_number_is_refused(text):
+    with pytest.raises(InvalidRequest):
+        ListQuery.from_args({"offset": text})
+
+
 def _wait_in_threads(listing, token, count, query=WHOLE, gzipped=False):
     """Start ``count`` long-polls; returns their answers list and their threads."""
     answers = []
@@ -224,7 +287,18 @@ def test_a_poll_with_nothing_new_ends_empty_handed(store, jobs):
     listing.close()
 
 
-@pytest.mark.parametrize("token", [None, "", "earlier-3", "nonsense", "{boot}-99"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "earlier-3",
+        "nonsense",
+        "{boot}-99",
+        "{boot}-\u00b2",
+        "{boot}-" + "9" * 5000,
+    ],
+)
 def test_a_poll_with_a_token_that_is_not_current_is_answered_at_once(
     store, jobs, token
 ):

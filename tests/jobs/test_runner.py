@@ -221,3 +221,27 @@ def test_stopping_the_runner_puts_a_running_job_back_in_the_queue(
     runner.stop()
 
     assert store.get(job.id).job_status is JobStatus.NOT_STARTED
+
+
+def test_a_job_deleted_just_as_it_ends_is_let_go_quietly(
+    store, run_with, tmp_path, caplog
+):
+    runner = run_with(replay(captured.BLENDER_TWO_FRAMES))
+    real_set_status = store.set_status
+
+    def deleted_first(job_id, status, *args, **kwargs):
+        if status is JobStatus.COMPLETED:
+            store.delete(job_id)  # the user's delete lands between check and write
+        return real_set_status(job_id, status, *args, **kwargs)
+
+    store.set_status = deleted_first
+    gone = add_job(runner, tmp_path)
+    token = None
+    while store.get_many([gone.id]):
+        assert store.wait_for_change(token, WAIT_S), "the job was never deleted"
+        token = store.token
+    store.set_status = real_set_status
+    after = add_job(runner, tmp_path)
+
+    assert wait_for(store, after.id, [JobStatus.COMPLETED]).progress == 1.0
+    assert "runner failed" not in caplog.text

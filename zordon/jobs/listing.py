@@ -33,6 +33,8 @@ from zordon.jobs.store import JobStore
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
+MAX_COUNT_DIGITS = 9
+LIST_PARAMETERS = ("status", "offset", "limit", "order", "fields")
 SUMMARY_FIELDS = (
     "id",
     "name",
@@ -68,6 +70,9 @@ class ListQuery:
     limit: int | None = None
     newest_first: bool = False
     summary: bool = False
+    # Any of the parameters was given, even at its default: the answer then
+    # says how many jobs match, as a page does.
+    paged: bool = False
 
     @property
     def whole(self) -> bool:
@@ -78,9 +83,9 @@ class ListQuery:
     def from_args(cls, args: Mapping[str, str]) -> ListQuery:
         """Read ``status``, ``offset``, ``limit``, ``order`` and ``fields``."""
         statuses = None
-        if args.get("status"):
-            names = args["status"].split(",")
-            statuses = frozenset(string_to_status(n).value for n in names if n)
+        names = [n for n in args.get("status", "").split(",") if n.strip()]
+        if names:
+            statuses = frozenset(string_to_status(n).value for n in names)
         order = args.get("order", "oldest").lower()
         fields = args.get("fields", "full").lower()
         if order not in ("oldest", "newest"):
@@ -93,6 +98,7 @@ class ListQuery:
             limit=_count(args, "limit", None, MAX_PAGE),
             newest_first=order == "newest",
             summary=fields == "summary",
+            paged=any(name in args for name in LIST_PARAMETERS),
         )
 
 
@@ -100,7 +106,8 @@ def _count(args: Mapping[str, str], name: str, default: Any, high: int | None) -
     text = args.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or (high is not None and int(text) > high):
+    digits = text.isascii() and text.isdigit() and len(text) <= MAX_COUNT_DIGITS
+    if not digits or (high is not None and int(text) > high):
         top = f" up to {high}" if high is not None else ""
         raise InvalidRequest(f"{name} must be a whole number{top}")
     return int(text)
@@ -108,7 +115,6 @@ def _count(args: Mapping[str, str], name: str, default: Any, high: int | None) -
 
 @dataclasses.dataclass(frozen=True)
 class _Entry:
-    revision: int
     full: bytes
     summary: bytes
 
@@ -122,8 +128,6 @@ class _Snapshot:
     """Which jobs there are, in order, with their status, at one store token."""
 
     token: str
-    membership: int
-    revisions: dict[str, int]
     order: list[str]
     statuses: dict[str, str]
     keys: dict[str, _Key]
@@ -143,7 +147,7 @@ class JobListing:
     def __init__(self, store: JobStore) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._snapshot = _Snapshot("", -1, {}, [], {}, {})
+        self._snapshot = _Snapshot("", [], {}, {})
         self._entries: dict[str, _Entry] = {}
         self._whole: tuple[str, bytes] = ("", b"")
         self._whole_gzipped: tuple[str, bytes] = ("", b"")
@@ -156,8 +160,11 @@ class JobListing:
         self._closed = False
 
     def close(self) -> None:
-        """Stop the publisher within ``PUBLISHER_IDLE_S``; waiting polls time out."""
-        self._closed = True
+        """Answer waiting polls now (as if nothing changed), and stop the
+        publisher within ``PUBLISHER_IDLE_S``."""
+        with self._published:
+            self._closed = True
+            self._published.notify_all()
 
     def body(self, query: ListQuery, gzipped: bool = False) -> bytes:
         """The JSON body for ``query``: ``{"jobs": [...], "token": T, ...}``.
@@ -283,40 +290,47 @@ class JobListing:
         return body
 
     def _current(self) -> _Snapshot:
-        # The token is read first: a change made while the list is read then
-        # moves it again, and the next request sees that change.
-        token = self._store.token
-        if token != self._snapshot.token:
-            self._snapshot = self._reread(token)
+        if self._store.token != self._snapshot.token:
+            self._snapshot = self._reread()
         return self._snapshot
 
-    def _reread(self, token: str) -> _Snapshot:
-        """The order and statuses, asking the store only about changed jobs."""
+    def _reread(self) -> _Snapshot:
+        """The order and statuses, asking the store only about changed jobs.
+
+        A snapshot's token is read before its rows, so the rows are never
+        older than the token says: a change made meanwhile moves the token
+        again, and the next request takes that change too.
+        """
         old = self._snapshot
-        membership, revisions = self._store.revisions()
-        if old.membership < 0:
-            rows = self._store.statuses()
-            keys = {i: (created, i) for i, _, created in rows}
-            return _Snapshot(token, membership, revisions, list(keys), _of(rows), keys)
-        changed = [i for i, r in revisions.items() if old.revisions.get(i, 0) != r]
+        since = self._store.changes_since(old.token) if old.token else None
+        if since is None:
+            return self._read_all()
+        token, changed, membership = since
+        for job_id in changed:
+            self._entries.pop(job_id, None)  # made again when next needed
         rows = self._store.statuses(changed)
         statuses = {**old.statuses, **_of(rows)}
         keys = dict(old.keys)
         order = old.order
-        if membership != old.membership:
-            order, statuses = _new_order(old, rows, set(changed), statuses, keys)
-        return _Snapshot(token, membership, revisions, order, statuses, keys)
+        if membership:
+            order = _new_order(old, rows, changed, statuses, keys)
+        if not len(order) == len(statuses) == len(keys):
+            logger.warning("job list: its order went astray; reading it all again")
+            return self._read_all()
+        return _Snapshot(token, order, statuses, keys)
+
+    def _read_all(self) -> _Snapshot:
+        token = self._store.token  # before the read: the rows are no older
+        rows = self._store.statuses()
+        keys = {i: (created, i) for i, _, created in rows}
+        self._entries.clear()
+        return _Snapshot(token, list(keys), _of(rows), keys)
 
     def _entries_of(self, snapshot: _Snapshot, ids: list[str]) -> list[_Entry]:
         """The JSON of each job in ``ids``, made now for those not yet made."""
-        stale = [
-            i
-            for i in ids
-            if i not in self._entries
-            or self._entries[i].revision != snapshot.revisions.get(i, 0)
-        ]
-        for job in self._store.get_many(stale):
-            self._entries[job.id] = _entry(job, snapshot.revisions.get(job.id, 0))
+        missing = [i for i in ids if i not in self._entries]
+        for job in self._store.get_many(missing):
+            self._entries[job.id] = _entry(job)
         if len(self._entries) > len(snapshot.order) * 2:
             self._forget_gone(snapshot)
         return [self._entries[i] for i in ids if i in self._entries]
@@ -337,24 +351,26 @@ def _new_order(
     changed: set[str],
     statuses: dict[str, str],
     keys: dict[str, _Key],
-) -> tuple[list[str], dict[str, str]]:
+) -> list[str]:
     """The order after jobs came or went: those gone drop out, new ones go
-    in their place, which for jobs made now is the end. ``keys`` is updated."""
+    in their place, which for jobs made now is the end. ``statuses`` and
+    ``keys`` are updated."""
     found = {i for i, _, _ in rows}
     gone = (changed & old.statuses.keys()) - found
     added = sorted((created, i) for i, _, created in rows if i not in old.statuses)
     order = [i for i in old.order if i not in gone] if gone else list(old.order)
     for i in gone:
-        del statuses[i], keys[i]
+        statuses.pop(i, None)
+        keys.pop(i, None)
     keys.update({i: (created, i) for created, i in added})
     if added and order and added[0] < keys[order[-1]]:
-        return sorted(keys, key=keys.__getitem__), statuses
-    return order + [i for _, i in added], statuses
+        return sorted(keys, key=keys.__getitem__)
+    return order + [i for _, i in added]
 
 
-def _entry(job: Job, revision: int) -> _Entry:
+def _entry(job: Job) -> _Entry:
     full = job.to_dict()
-    return _Entry(revision, _dumps(full), _dumps(summary_of(full)))
+    return _Entry(_dumps(full), _dumps(summary_of(full)))
 
 
 def summary_of(job: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from zordon.engines import EngineRegistry, RenderTask, Step
-from zordon.errors import EngineError, ZordonError
+from zordon.errors import EngineError, JobNotFoundError, ZordonError
 from zordon.jobs import process
 from zordon.jobs.model import Job
 from zordon.jobs.status import JobStatus
@@ -199,9 +199,11 @@ class Runner:
         try:
             with contextlib.suppress(OSError):  # the folder may be deleted by now
                 process.record(proc, job.folder / PID_FILE)
-            if not self._mark_running(job.id):
+            if self._mark_running(job.id):
+                logger.info("job %s: %s started, pid %s", job.id, step.label, proc.pid)
+            else:
                 process.kill_tree(proc)
-            logger.info("job %s: %s started, pid %s", job.id, step.label, proc.pid)
+                logger.info("job %s: stopped as its %s started", job.id, step.label)
             self._follow(job.id, proc, step, log, done, total)
             return proc.wait()
         finally:
@@ -270,11 +272,10 @@ class Runner:
     def _finish(self, job_id: str, status: JobStatus, error: str) -> None:
         try:
             current = self.store.get(job_id).job_status
-        except ZordonError:
-            return  # deleted while it ran
-        if current.finished or current == status:
-            return
-        self.store.set_status(job_id, status, error)
+            if not current.finished and current != status:
+                self.store.set_status(job_id, status, error)
+        except JobNotFoundError:
+            return  # deleted while it ran, or just now
 
 
 def _read_log(job: Job) -> str:

@@ -7,6 +7,7 @@ them only through the store.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 import threading
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,15 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_IN_CHUNK = 500  # ids per IN (...), well under SQLite's variable limit
+# Writes remembered for changes_since(); a cache further behind reads all again.
+CHANGE_LOG = 4096
+MAX_VERSION_DIGITS = 18
+
+
+class _Change(NamedTuple):
+    version: int
+    job_ids: tuple[str, ...]
+    membership: bool  # jobs were added or removed
 
 
 class JobStore:
@@ -47,10 +57,8 @@ class JobStore:
         self._changed = threading.Condition()
         self._boot = uuid.uuid4().hex[:8]
         self._version = 0
-        # The version at which each job last changed, and how many times jobs
-        # were added or removed: what caches of the list go by.
-        self._revisions: dict[str, int] = {}
-        self._membership = 0
+        # The latest writes, oldest first: what caches of the list go by.
+        self._log: collections.deque[_Change] = collections.deque(maxlen=CHANGE_LOG)
         # Called with a job id after each change to that job, outside the lock.
         self.listeners: list[Callable[[str], None]] = []
 
@@ -70,17 +78,29 @@ class JobStore:
     def version_of(self, token: str | None) -> int | None:
         """The version a token of this start names; None for any other token."""
         boot, _, version = (token or "").partition("-")
-        if boot != self._boot or not version.isdigit():
+        digits = version.isascii() and version.isdigit()
+        if boot != self._boot or not digits or len(version) > MAX_VERSION_DIGITS:
             return None
         return int(version)
 
-    def revisions(self) -> tuple[int, dict[str, int]]:
-        """How often jobs came or went, and per job id the version of its last change.
-
-        Both count from start-up.
-        """
-        with self._lock:
-            return self._membership, dict(self._revisions)
+    def changes_since(self, token: str) -> tuple[str, set[str], bool] | None:
+        """What changed after ``token``: the token now, the ids of the jobs
+        changed, and whether jobs came or went. None when ``token`` is not of
+        this start, or older than the writes kept."""
+        since = self.version_of(token)
+        with self._changed:
+            if since is None or since > self._version:
+                return None
+            if since < self._version - len(self._log):
+                return None  # the writes in between are no longer kept
+            changed: set[str] = set()
+            membership = False
+            for change in reversed(self._log):
+                if change.version <= since:
+                    break
+                changed.update(change.job_ids)
+                membership = membership or change.membership
+            return self.token, changed, membership
 
     def wait_for_change(self, token: str | None, timeout_s: float) -> bool:
         """Block until the token differs from ``token``; False on timeout."""
@@ -106,9 +126,7 @@ class JobStore:
             yield session
         with self._changed:
             self._version += 1
-            self._membership += membership
-            for job_id in job_ids:
-                self._revisions[job_id] = self._version
+            self._log.append(_Change(self._version, tuple(job_ids), membership))
             self._changed.notify_all()
 
     def add(self, job: Job) -> Job:

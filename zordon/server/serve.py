@@ -87,6 +87,7 @@ def _warm_up(services: Services) -> None:
 def _stop_on_signals(server: object, services: Services) -> None:
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.info("signal %s received", signal.Signals(signum).name)
+        services.listing.close()  # parked long-polls end now, not at their timeout
         server.close()  # type: ignore[attr-defined]
         raise SystemExit(0)
 
