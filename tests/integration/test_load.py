@@ -72,3 +72,4 @@ def test_a_server_stopping_answers_its_waiting_long_polls_and_exits_at_once(
     assert took < 3.0, "parked polls held the server up"
     assert answers == [None] * POLLERS  # 204: nothing changed
     assert "still running" not in server.log()
+    assert "Exception when servicing" not in server.log()

@@ -214,6 +214,25 @@ def test_a_list_further_behind_than_the_store_remembers_is_read_again(
     store.close()
 
 
+def test_a_job_deleted_while_the_page_is_made_leaves_it_whole(store, jobs):
+    real_get_many = store.get_many
+    deleted = []
+
+    def deleted_first(ids):
+        ids = list(ids)
+        if not deleted:
+            store.delete(ids[2])  # lands after the order was read
+            deleted.append(ids[2])
+        return real_get_many(ids)
+
+    store.get_many = deleted_first
+
+    body = listed(JobListing(store), limit="10")
+
+    assert len(body["jobs"]) == body["total"] == sum(body["counts"].values()) == 4
+    assert deleted[0] not in [j["id"] for j in body["jobs"]]
+
+
 def test_any_list_parameter_asks_for_the_page_figures(store, jobs):
     assert set(listed(JobListing(store), offset="0")) >= {"total", "offset", "counts"}
 

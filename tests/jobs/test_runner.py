@@ -223,25 +223,33 @@ def test_stopping_the_runner_puts_a_running_job_back_in_the_queue(
     assert store.get(job.id).job_status is JobStatus.NOT_STARTED
 
 
-def test_a_job_deleted_just_as_it_ends_is_let_go_quietly(
-    store, run_with, tmp_path, caplog
+@pytest.mark.parametrize("lands", ["delete", "cancel"])
+def test_a_delete_or_cancel_landing_as_a_job_ends_is_taken_quietly(
+    store, run_with, tmp_path, caplog, lands
 ):
     runner = run_with(replay(captured.BLENDER_TWO_FRAMES))
     real_set_status = store.set_status
 
-    def deleted_first(job_id, status, *args, **kwargs):
-        if status is JobStatus.COMPLETED:
-            store.delete(job_id)  # the user's delete lands between check and write
+    def user_first(job_id, status, *args, **kwargs):
+        if status is JobStatus.COMPLETED:  # between the runner's check and write
+            if lands == "delete":
+                store.delete(job_id)
+            else:
+                real_set_status(job_id, JobStatus.CANCELLED)
         return real_set_status(job_id, status, *args, **kwargs)
 
-    store.set_status = deleted_first
-    gone = add_job(runner, tmp_path)
+    store.set_status = user_first
+    job = add_job(runner, tmp_path)
     token = None
-    while store.get_many([gone.id]):
-        assert store.wait_for_change(token, WAIT_S), "the job was never deleted"
+    while store.get_many([job.id]) and not has_status(
+        store, job.id, [JobStatus.CANCELLED]
+    ):
+        assert store.wait_for_change(token, WAIT_S), "the user's action never landed"
         token = store.token
     store.set_status = real_set_status
     after = add_job(runner, tmp_path)
 
     assert wait_for(store, after.id, [JobStatus.COMPLETED]).progress == 1.0
     assert "runner failed" not in caplog.text
+    if lands == "cancel":
+        assert store.get(job.id).job_status is JobStatus.CANCELLED

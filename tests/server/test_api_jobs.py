@@ -169,6 +169,22 @@ def test_delete_forgets_the_job_and_removes_its_folder(client, job):
     assert client.get(f"/api/jobs/{job.id}").status_code == 400
 
 
+def test_a_job_that_finishes_as_it_is_deleted_is_deleted(client, services, job):
+    store = services.store
+    store.update(job.id, status="running")
+    real_set_status = store.set_status
+
+    def finished_first(job_id, status, *args, **kwargs):
+        store.update(job_id, status="completed")  # the render ends just now
+        return real_set_status(job_id, status, *args, **kwargs)
+
+    store.set_status = finished_first
+    response = client.post(f"/api/jobs/{job.id}/delete?confirm=1")
+
+    assert response.status_code == 200
+    assert client.get(f"/api/jobs/{job.id}").status_code == 400
+
+
 def test_delete_leaves_a_local_input_outside_the_jobs_folder(
     client, services, tmp_path
 ):

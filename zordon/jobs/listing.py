@@ -57,6 +57,8 @@ MAX_SUMMARY_ERROR = 300
 # Fast compression: the whole list shrinks about tenfold at this level, in
 # a fraction of the time a stronger one takes.
 GZIP_LEVEL = 1
+# Snapshots a body is made from at most, when jobs vanish as it is made.
+RENDER_TRIES = 3
 # How often an idle publisher looks up from the store to see if it should stop.
 PUBLISHER_IDLE_S = 1.0
 
@@ -111,6 +113,10 @@ def _count(args: Mapping[str, str], name: str, default: Any, high: int | None) -
         top = f" up to {high}" if high is not None else ""
         raise InvalidRequest(f"{name} must be a whole number{top}")
     return int(text)
+
+
+class _JobsGone(Exception):
+    """Jobs a snapshot lists were deleted before their JSON was made."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,8 +178,9 @@ class JobListing:
         With ``gzipped``, the body gzip-compressed; the whole list is
         compressed once per change, however many clients ask.
         """
+        want = (query, gzipped)
         with self._lock:
-            return self._render(self._current(), query, gzipped)
+            return self._rendered([want])[1][want]
 
     def wait(
         self, query: ListQuery, gzipped: bool, token: str | None, timeout_s: float
@@ -241,26 +248,46 @@ class JobListing:
         with self._published:
             wanted = list(self._waiting)
         with self._lock:
-            snapshot = self._current()
-            bodies = {want: self._render(snapshot, *want) for want in wanted}
+            snapshot, bodies = self._rendered(wanted)
         with self._published:
             self._published_version = self._store.version_of(snapshot.token) or 0
             self._published_bodies = bodies
             self._published.notify_all()
         return snapshot.token
 
-    def _render(self, snapshot: _Snapshot, query: ListQuery, gzipped: bool) -> bytes:
+    def _rendered(self, wants: list[_Want]) -> tuple[_Snapshot, dict[_Want, bytes]]:
+        """Each wanted body, all from one snapshot.
+
+        When jobs the snapshot lists were deleted before their JSON was made,
+        again from a newer snapshot, so a page does not come up short of the
+        total it states; the last try keeps what it finds.
+        """
+        for tries_left in reversed(range(RENDER_TRIES)):
+            snapshot = self._current()
+            try:
+                bodies = {
+                    want: self._render(snapshot, *want, strict=tries_left > 0)
+                    for want in wants
+                }
+            except _JobsGone:
+                continue
+            return snapshot, bodies
+        raise AssertionError("the last try is never strict")
+
+    def _render(
+        self, snapshot: _Snapshot, query: ListQuery, gzipped: bool, strict: bool
+    ) -> bytes:
         if query.whole and gzipped:
-            return self._whole_gzipped_body(snapshot)
+            return self._whole_gzipped_body(snapshot, strict)
         if query.whole:
-            return self._whole_body(snapshot)
+            return self._whole_body(snapshot, strict)
         ids = snapshot.order
         if query.statuses is not None:
             ids = [i for i in ids if snapshot.statuses[i] in query.statuses]
         if query.newest_first:
             ids = ids[::-1]
         end = None if query.limit is None else query.offset + query.limit
-        entries = self._entries_of(snapshot, ids[query.offset : end])
+        entries = self._entries_of(snapshot, ids[query.offset : end], strict)
         field = "summary" if query.summary else "full"
         jobs = b",".join(getattr(entry, field) for entry in entries)
         extra = {
@@ -272,17 +299,17 @@ class JobListing:
         body = b'{"jobs":[' + jobs + b"]," + _dumps(extra)[1:]
         return gzip.compress(body, GZIP_LEVEL) if gzipped else body
 
-    def _whole_gzipped_body(self, snapshot: _Snapshot) -> bytes:
+    def _whole_gzipped_body(self, snapshot: _Snapshot, strict: bool) -> bytes:
         token, body = self._whole_gzipped
         if token != snapshot.token:
-            body = gzip.compress(self._whole_body(snapshot), GZIP_LEVEL)
+            body = gzip.compress(self._whole_body(snapshot, strict), GZIP_LEVEL)
             self._whole_gzipped = (snapshot.token, body)
         return body
 
-    def _whole_body(self, snapshot: _Snapshot) -> bytes:
+    def _whole_body(self, snapshot: _Snapshot, strict: bool) -> bytes:
         token, body = self._whole
         if token != snapshot.token:
-            entries = self._entries_of(snapshot, snapshot.order)
+            entries = self._entries_of(snapshot, snapshot.order, strict)
             jobs = b",".join(entry.full for entry in entries)
             tail = _dumps({"token": snapshot.token})[1:]
             body = b'{"jobs":[' + jobs + b"]," + tail
@@ -326,11 +353,19 @@ class JobListing:
         self._entries.clear()
         return _Snapshot(token, list(keys), _of(rows), keys)
 
-    def _entries_of(self, snapshot: _Snapshot, ids: list[str]) -> list[_Entry]:
-        """The JSON of each job in ``ids``, made now for those not yet made."""
+    def _entries_of(
+        self, snapshot: _Snapshot, ids: list[str], strict: bool
+    ) -> list[_Entry]:
+        """The JSON of each job in ``ids``, made now for those not yet made.
+
+        :class:`_JobsGone` when ``strict`` and some were deleted meanwhile.
+        """
         missing = [i for i in ids if i not in self._entries]
-        for job in self._store.get_many(missing):
+        found = self._store.get_many(missing)
+        for job in found:
             self._entries[job.id] = _entry(job)
+        if strict and len(found) < len(missing):
+            raise _JobsGone
         if len(self._entries) > len(snapshot.order) * 2:
             self._forget_gone(snapshot)
         return [self._entries[i] for i in ids if i in self._entries]

@@ -267,7 +267,10 @@ class JobQueue:
         if job.job_status.finished:
             return job
         self.runner.cancel(job_id)
-        job = self.store.set_status(job_id, JobStatus.CANCELLED)
+        try:
+            job = self.store.set_status(job_id, JobStatus.CANCELLED)
+        except InvalidRequest:
+            return self.store.get(job_id)  # it finished just now: too late to cancel
         for hook in self.on_cancel:
             hook(job)
         return job

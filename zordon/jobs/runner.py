@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from zordon.engines import EngineRegistry, RenderTask, Step
-from zordon.errors import EngineError, JobNotFoundError, ZordonError
+from zordon.errors import EngineError, InvalidRequest, JobNotFoundError, ZordonError
 from zordon.jobs import process
 from zordon.jobs.model import Job
 from zordon.jobs.status import JobStatus
@@ -276,6 +276,8 @@ class Runner:
                 self.store.set_status(job_id, status, error)
         except JobNotFoundError:
             return  # deleted while it ran, or just now
+        except InvalidRequest:
+            return  # cancelled just as it ended: the cancel stands
 
 
 def _read_log(job: Job) -> str:

@@ -55,7 +55,7 @@ def run_server(config: Config) -> None:
         ident="zordon",
     )
     config.port_number = int(server.effective_port)  # type: ignore[union-attr]
-    _stop_on_signals(server, services)
+    _stop_on_signals(services)
     services.runner.start()
     threading.Thread(target=_warm_up, args=(services,), daemon=True).start()
     services.cluster = Cluster(config, services.queue)
@@ -84,11 +84,13 @@ def _warm_up(services: Services) -> None:
     services.engines.get("blender").reader.warm_up()  # type: ignore[attr-defined]
 
 
-def _stop_on_signals(server: object, services: Services) -> None:
+def _stop_on_signals(services: Services) -> None:
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.info("signal %s received", signal.Signals(signum).name)
         services.listing.close()  # parked long-polls end now, not at their timeout
-        server.close()  # type: ignore[attr-defined]
+        # waitress stops on SystemExit and lets its threads finish their
+        # answers; closing the server here first would pull the pipe those
+        # threads signal it through out from under them.
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
