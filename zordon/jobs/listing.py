@@ -245,18 +245,28 @@ class JobListing:
             self._published.notify_all()
 
     def _publish(self) -> str:
+        """Make each waiting poll's body, then wake them all; the token published.
+
+        Each body takes the lock on its own, so a plain request waits for one
+        body at most, not for all of them. A later body may come from a newer
+        snapshot than the first, never an older one: the first is published.
+        """
         with self._published:
             wanted = list(self._waiting)
         with self._lock:
-            snapshot, bodies = self._rendered(wanted)
+            first = self._current()
+        bodies: dict[_Want, bytes] = {}
+        for want in wanted:
+            with self._lock:
+                bodies.update(self._rendered([want])[1])
         with self._published:
-            self._published_version = self._store.version_of(snapshot.token) or 0
+            self._published_version = self._store.version_of(first.token) or 0
             self._published_bodies = bodies
             self._published.notify_all()
-        return snapshot.token
+        return first.token
 
     def _rendered(self, wants: list[_Want]) -> tuple[_Snapshot, dict[_Want, bytes]]:
-        """Each wanted body, all from one snapshot.
+        """The current snapshot, and each wanted body made from it.
 
         When jobs the snapshot lists were deleted before their JSON was made,
         again from a newer snapshot, so a page does not come up short of the
